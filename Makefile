@@ -1,0 +1,30 @@
+# The two set-up commands of the README: `make serve` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 0.0.0.0
+PORT ?= 8000
+# Where the MNIST IDX files are; empty means data/mnist/, then the public download.
+MNIST_DIR ?=
+export MNIST_DIR
+
+BIN := $(VENV)/bin
+
+.PHONY: install serve train test
+
+# Reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[train,test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+train: install
+	$(BIN)/python -m training --missing
+
+serve: train
+	$(BIN)/python -m uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest

@@ -1,0 +1,29 @@
+"""Shared fixtures: the local MNIST copy and one quick-trained registry for the whole session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The local MNIST files: $MNIST_DIR, else the shared copy beside the repository."""
+    folder = Path(os.environ.get("MNIST_DIR") or REPO.parent / "shared" / "datasets" / "mnist")
+    if not (folder / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.fail(f"MNIST not found at {folder}: set MNIST_DIR to the folder of the IDX files")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def quick_registry(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> Path:
+    """All fourteen models trained once in quick mode (small data, one epoch)."""
+    from training.__main__ import main
+
+    registry = tmp_path_factory.mktemp("registry")
+    assert main(["--quick", "--registry-dir", str(registry), "--mnist-dir", str(mnist_dir)]) == 0
+    return registry

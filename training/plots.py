@@ -1,0 +1,78 @@
+"""The PNG plots saved beside every model version."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and CI
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import numpy.typing as npt  # noqa: E402
+
+
+def confusion_matrix_plot(path: Path, matrix: list[list[int]], labels: list[str], title: str) -> None:
+    """Counts of true (rows) against predicted (columns) classes."""
+    data = np.asarray(matrix)
+    size = 2.5 + 0.45 * len(labels)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(data, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) < 5 else 0)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    threshold = data.max() / 2
+    for (row, col), count in np.ndenumerate(data):
+        colour = "white" if count > threshold else "black"
+        ax.text(col, row, str(count), ha="center", va="center", color=colour, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def decision_regions_plot(
+    path: Path,
+    predict: Callable[[npt.NDArray[np.float64]], npt.NDArray[np.integer[Any]]],
+    features: npt.NDArray[np.float64],
+    targets: npt.NDArray[np.integer[Any]],
+    labels: list[str],
+    title: str,
+) -> None:
+    """Predicted class over sepal length x sepal width (petals held at their training means)."""
+    x_min, x_max = features[:, 0].min() - 0.5, features[:, 0].max() + 0.5
+    y_min, y_max = features[:, 1].min() - 0.5, features[:, 1].max() + 0.5
+    grid_x, grid_y = np.meshgrid(np.linspace(x_min, x_max, 200), np.linspace(y_min, y_max, 200))
+    grid = np.tile(features.mean(axis=0), (grid_x.size, 1))
+    grid[:, 0], grid[:, 1] = grid_x.ravel(), grid_y.ravel()
+    regions = predict(grid).reshape(grid_x.shape)
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    ax.contourf(grid_x, grid_y, regions, alpha=0.3, cmap="viridis", levels=len(labels) - 1)
+    scatter = ax.scatter(features[:, 0], features[:, 1], c=targets, cmap="viridis", edgecolor="k", s=20)
+    ax.legend(scatter.legend_elements()[0], labels, loc="upper right", fontsize=8)
+    ax.set_xlabel("sepal length (cm)")
+    ax.set_ylabel("sepal width (cm)")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def training_history_plot(path: Path, history: dict[str, list[float]], title: str) -> None:
+    """Loss and accuracy per epoch, training and validation."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        epochs = range(1, len(history[metric]) + 1)
+        ax.plot(epochs, history[metric], marker="o", label="training")
+        ax.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)

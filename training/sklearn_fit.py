@@ -1,0 +1,47 @@
+"""Fit a scikit-learn estimator and save it with joblib."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+
+from training.spec import Array, Dataset, Trained
+
+Estimator = Any
+SEED = 42
+
+
+def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = None) -> Trained:
+    """Fit on the training split (or a seeded subset of `train_rows`); save as `model.joblib`."""
+    features, targets = data.train_features, data.train_targets
+    if train_rows is not None and len(features) > train_rows:
+        chosen = np.random.default_rng(SEED).choice(len(features), train_rows, replace=False)
+        features, targets = features[chosen], targets[chosen]
+    estimator.fit(features, targets)
+
+    def predict_proba(batch: Array) -> Any:
+        return np.asarray(estimator.predict_proba(batch), dtype=np.float64)
+
+    def write_files(folder: Path) -> None:
+        joblib.dump(estimator, folder / "model.joblib", compress=3)
+
+    params = _params(estimator)
+    params["train_rows"] = len(features)
+    return Trained(predict_proba, write_files, params=params)
+
+
+def _params(estimator: Estimator) -> dict[str, Any]:
+    """The estimator's hyper-parameters, as JSON-friendly values."""
+    simple = (int, float, str, bool, type(None))
+    return {k: v for k, v in estimator.get_params().items() if isinstance(v, simple)}
+
+
+def builder(
+    factory: Callable[[bool], Estimator], train_rows: int | None = None
+) -> Callable[[Dataset, bool], Trained]:
+    """Turn `factory(quick) -> estimator` into a ModelSpec.fit."""
+    return lambda data, quick: fit_sklearn(factory(quick), data, train_rows)
