@@ -1,0 +1,1 @@
+"""The model server: loads the registry folder and serves it over HTTP."""

@@ -1,0 +1,1 @@
+"""HTTP routes: the only place that knows about requests and status codes."""

@@ -1,0 +1,50 @@
+"""GET /health/live, GET /health/ready (models loaded), GET /metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from app.api.deps import MetricsDep, RegistryDep
+from app.errors import NotReadyError
+from app.schemas import ErrorResponse, Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health/live", summary="The process answers")
+async def live() -> Health:
+    """200 as long as the server process is up and serving requests."""
+    return Health(status="live")
+
+
+@router.get(
+    "/health/ready",
+    responses={503: {"model": ErrorResponse, "description": "No model ready yet, and why"}},
+    summary="At least one model is ready",
+)
+async def ready(registry: RegistryDep) -> Health:
+    """200 once the registry is loaded and at least one model version is ready; 503 with the
+    reason before that."""
+    broken = registry.broken()
+    loaded = sum(len(versions) for versions in registry.ready().values())
+    if not registry.scanned:
+        raise NotReadyError("The model registry is still loading.")
+    if loaded == 0:
+        if broken:
+            reasons = "; ".join(f"{b.name}/{b.version}: {b.reason}" for b in broken[:5])
+            raise NotReadyError(f"No model version loaded: every one failed ({reasons}).")
+        raise NotReadyError(f"No model version found in the registry folder '{registry.root}'.")
+    return Health(status="ready", models_ready=loaded, models_failed=len(broken))
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+    summary="Prometheus metrics",
+)
+async def metrics(metrics: MetricsDep) -> Response:
+    """Requests by model, version, endpoint and status; latency histograms; predictions by
+    model and class; models loaded and their load seconds."""
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,102 @@
+"""Turn an uploaded picture of a digit into a 28x28 MNIST-style array, the way MNIST was made.
+
+Ink is found and made bright (whatever the polarity, colour or transparency), cropped to its
+bounding box, fitted into 20x20 keeping the aspect ratio, and centred by its centre of mass in 28x28.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, UnidentifiedImageError
+
+from app.errors import InvalidImageError, PayloadTooLargeError
+
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
+MEDIA_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")
+# A pixel counts as ink when it is this far (0-255) above the background after normalising.
+INK_THRESHOLD = 0.2
+Pixels = npt.NDArray[np.float64]
+
+
+def decode(data: bytes, max_pixels: int) -> Image.Image:
+    """Open and fully decode one image, refusing what is not a supported, still image."""
+    if not data:
+        raise InvalidImageError("The image is empty (0 bytes).")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+            width, height = image.size
+            if width * height > max_pixels:
+                raise PayloadTooLargeError(
+                    f"The image is {width}x{height} pixels; at most {max_pixels} are accepted."
+                )
+            if getattr(image, "n_frames", 1) > 1:
+                raise InvalidImageError("Animated images are not supported: send one frame.")
+            image.load()
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InvalidImageError(
+            "The data is not a decodable PNG, JPEG, GIF, BMP or WebP image."
+        ) from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # Pillow's truncated/corrupt files
+        raise InvalidImageError(f"The image could not be decoded: {exc}.") from exc
+    if image.width < 1 or image.height < 1:
+        raise InvalidImageError("The image has no pixels.")
+    return image
+
+
+def ink_map(image: Image.Image) -> Pixels:
+    """Ink as bright values in [0, 1] on a dark background, whatever the input's polarity."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if has_alpha:
+        alpha = np.asarray(image.convert("RGBA").getchannel("A"), dtype=np.float64) / 255
+        if alpha.min() < 0.99:
+            # Transparent background: whatever is opaque is ink, in whatever colour.
+            return alpha
+    grey = np.asarray(image.convert("L"), dtype=np.float64) / 255
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    background = float(np.median(border))
+    ink = background - grey if background > 0.5 else grey - background
+    return np.clip(ink, 0.0, None)
+
+
+def to_mnist(ink: Pixels) -> Pixels:
+    """Crop to the ink, fit into 20x20, centre by centre of mass in 28x28; values 0-255."""
+    peak = float(ink.max())
+    if peak <= 0.05:
+        raise InvalidImageError("The image is blank: no ink was found.")
+    ink = ink / peak
+    ink[ink < INK_THRESHOLD] = 0.0
+    rows, cols = np.nonzero(ink)
+    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    height, width = crop.shape
+    scale = 20.0 / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    patch = Image.fromarray((crop * 255).astype(np.float32), mode="F").resize(
+        size, Image.Resampling.LANCZOS
+    )
+    digit = np.clip(np.asarray(patch, dtype=np.float64), 0, 255)
+    total = digit.sum()
+    if total <= 0:
+        raise InvalidImageError("The image is blank: no ink was found.")
+    ys, xs = np.indices(digit.shape)
+    centre_y, centre_x = (ys * digit).sum() / total, (xs * digit).sum() / total
+    top = int(round(14 - centre_y))
+    left = int(round(14 - centre_x))
+    canvas = np.zeros((28, 28))
+    # Paste with clipping: a lopsided digit's centre of mass may push an edge off the canvas.
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(top + digit.shape[0], 28), min(left + digit.shape[1], 28)
+    canvas[y0:y1, x0:x1] = digit[y0 - top : y1 - top, x0 - left : x1 - left]
+    return canvas
+
+
+def preprocess(data: bytes, max_pixels: int) -> Pixels:
+    """Bytes of an uploaded image -> 28x28 floats, 0 background, 255 full ink."""
+    return to_mnist(ink_map(decode(data, max_pixels)))

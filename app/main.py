@@ -1,0 +1,95 @@
+"""create_app(settings) -> FastAPI: logging, lifespan, routers, error handlers, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import admin, health, models
+from app.errors import install_error_handlers
+from app.schemas import ErrorResponse
+from app.metrics import Metrics, MetricsMiddleware
+from app.registry import ModelRegistry
+from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """Serves the Iris and MNIST classifiers of a versioned model registry.
+
+Every non-2xx response has the body `{"error": {"code": "...", "message": "...", "details": [...]}}`.
+"""
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("app").setLevel(level.upper())
+
+
+async def _rescan_forever(app: FastAPI, registry: ModelRegistry, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(registry.refresh)
+            app.state.sync_metrics()
+        except Exception:  # a failing scan must not end the loop; the next one may succeed
+            logger.exception("registry re-scan failed")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The whole service, configured by `settings` (default: from SERVING_* variables)."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        registry = ModelRegistry(settings.models_dir)
+        app.state.registry = registry
+        await asyncio.to_thread(registry.refresh)
+        sync_metrics()
+        if not registry.ready():
+            logger.warning("no model loaded from %s: live but not ready", settings.models_dir)
+        rescan = None
+        if settings.reload_interval_seconds > 0:
+            rescan = asyncio.create_task(
+                _rescan_forever(app, registry, settings.reload_interval_seconds)
+            )
+        yield
+        if rescan is not None:
+            rescan.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await rescan
+
+    def sync_metrics() -> None:
+        registry: ModelRegistry = app.state.registry
+        ready = registry.ready()
+        metrics.models_loaded.set(sum(len(v) for v in ready.values()))
+        metrics.models_failed.set(len(registry.broken()))
+        for name, versions in ready.items():
+            for version, model in versions.items():
+                metrics.load_seconds.labels(name, str(version)).set(model.load_seconds)
+
+    app = FastAPI(
+        title="Model server",
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+        responses={422: {"model": ErrorResponse, "description": "Invalid request"}},
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.sync_metrics = sync_metrics
+    app.state.registry = ModelRegistry(settings.models_dir)  # empty until the lifespan loads it
+    install_error_handlers(app)
+    app.include_router(models.router)
+    app.include_router(health.router)
+    app.include_router(admin.router)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,95 @@
+"""Prometheus metrics, created on a CollectorRegistry the app owns (tests never clash)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class Metrics:
+    """Every metric the server exports."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "serving_requests_total",
+            "HTTP requests by model, version, endpoint and status code.",
+            ["model", "version", "endpoint", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "serving_request_seconds",
+            "Time from request start to the last byte of the response, by endpoint.",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.predict_latency = Histogram(
+            "serving_predict_seconds",
+            "Time spent in the model itself, by model.",
+            ["model"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.predictions = Counter(
+            "serving_predictions_total",
+            "Predicted rows by model and predicted class.",
+            ["model", "label"],
+            registry=self.registry,
+        )
+        self.models_loaded = Gauge(
+            "serving_models_loaded", "Model versions loaded and ready.", registry=self.registry
+        )
+        self.models_failed = Gauge(
+            "serving_models_failed", "Model versions that failed to load.", registry=self.registry
+        )
+        self.load_seconds = Gauge(
+            "serving_model_load_seconds",
+            "Seconds taken to verify and load each model version.",
+            ["model", "version"],
+            registry=self.registry,
+        )
+
+
+class MetricsMiddleware:
+    """Counts every response by route template and status; predict routes add model/version."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = scope.get("route")
+            # Unmatched paths share one label: clients must not be able to grow the metric set.
+            endpoint = getattr(route, "path", None) or "unmatched"
+            state = scope.get("state", {})
+            self.metrics.requests.labels(
+                state.get("model", ""), state.get("version", ""), endpoint, str(status)
+            ).inc()
+            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)

@@ -1,0 +1,203 @@
+"""ModelRegistry: reads models/, loads and verifies every version, resolves "latest"."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Self
+
+from pydantic import ValidationError
+
+from app.errors import ModelNotFoundError, ModelUnavailableError, VersionNotFoundError
+from app.runtimes import LOADERS
+from app.runtimes.base import Runtime
+from app.schemas import ModelMetadata
+
+logger = logging.getLogger(__name__)
+
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+METADATA_FILE = "metadata.json"
+
+
+class VersionLoadError(Exception):
+    """A version on disk that cannot be served; the message says why."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A verified version, ready to predict."""
+
+    metadata: ModelMetadata
+    runtime: Runtime
+    path: Path
+    load_seconds: float
+
+
+@dataclass(frozen=True)
+class BrokenVersion:
+    """A version that failed to load, and the stamp of the metadata it failed with."""
+
+    name: str
+    version: int
+    reason: str
+    stamp: tuple[int, int]
+
+
+@dataclass
+class RefreshReport:
+    loaded: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def _stamp(folder: Path) -> tuple[int, int]:
+    """Changes when metadata.json is rewritten: a failed version is retried only then."""
+    try:
+        info = (folder / METADATA_FILE).stat()
+    except OSError:
+        return (0, 0)
+    return (info.st_mtime_ns, info.st_size)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_version(folder: Path, name: str, version: int) -> LoadedModel:
+    """Read metadata, check every file's size and checksum, then deserialise the artifact."""
+    started = time.perf_counter()
+    try:
+        metadata = ModelMetadata.model_validate_json((folder / METADATA_FILE).read_bytes())
+    except FileNotFoundError as exc:
+        raise VersionLoadError("metadata.json is missing") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "document"
+        raise VersionLoadError(f"metadata.json is invalid: {where}: {first['msg']}") from exc
+    if (metadata.name, metadata.version) != (name, version):
+        raise VersionLoadError(
+            f"metadata.json says {metadata.name} version {metadata.version}, folder is {name}/{version}"
+        )
+    if metadata.framework not in LOADERS:
+        raise VersionLoadError(f"unknown framework {metadata.framework!r}")
+    for file_name, digest in metadata.files.items():
+        path = folder / file_name
+        # Only plain file names inside this version's folder are ever read.
+        if Path(file_name).name != file_name or file_name.startswith("."):
+            raise VersionLoadError(f"metadata.json lists an invalid file name {file_name!r}")
+        if not path.is_file():
+            raise VersionLoadError(f"{file_name} is missing")
+        if path.stat().st_size != digest.bytes or _sha256(path) != digest.sha256:
+            raise VersionLoadError(f"{file_name} does not match its recorded SHA-256 checksum")
+    try:
+        runtime = LOADERS[metadata.framework](folder)
+    except Exception as exc:  # any library error while deserialising: the version is unusable
+        raise VersionLoadError(f"artifact failed to load: {type(exc).__name__}: {exc}") from exc
+    return LoadedModel(metadata, runtime, folder, time.perf_counter() - started)
+
+
+class ModelRegistry:
+    """Every servable version under a registry folder; refreshed in place, read lock-free."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._models: dict[str, dict[int, LoadedModel]] = {}
+        self._broken: dict[tuple[str, int], BrokenVersion] = {}
+        self._refresh_lock = threading.Lock()
+        self.scanned = False
+
+    @classmethod
+    def load(cls, root: Path) -> Self:
+        registry = cls(root)
+        registry.refresh()
+        return registry
+
+    def _on_disk(self) -> dict[tuple[str, int], Path]:
+        found: dict[tuple[str, int], Path] = {}
+        if not self.root.is_dir():
+            return found
+        for model_dir in self.root.iterdir():
+            if not (model_dir.is_dir() and NAME_PATTERN.match(model_dir.name)):
+                continue
+            for version_dir in model_dir.iterdir():
+                # Staging folders (.staging-*) and anything else not a number are not versions.
+                if version_dir.is_dir() and version_dir.name.isdigit():
+                    found[(model_dir.name, int(version_dir.name))] = version_dir
+        return found
+
+    def refresh(self) -> RefreshReport:
+        """Load versions that appeared, drop those that vanished; working versions stay."""
+        with self._refresh_lock:
+            report = RefreshReport()
+            on_disk = self._on_disk()
+            models = {name: dict(versions) for name, versions in self._models.items()}
+            broken = {key: b for key, b in self._broken.items() if key in on_disk}
+            for (name, version), folder in sorted(on_disk.items()):
+                if version in models.get(name, {}):
+                    continue
+                known = broken.get((name, version))
+                if known is not None and known.stamp == _stamp(folder):
+                    continue
+                stamp = _stamp(folder)
+                try:
+                    loaded = load_version(folder, name, version)
+                except VersionLoadError as exc:
+                    broken[(name, version)] = BrokenVersion(name, version, str(exc), stamp)
+                    report.failed.append(f"{name}/{version}: {exc}")
+                    logger.warning("skipped %s version %s: %s", name, version, exc)
+                    continue
+                broken.pop((name, version), None)
+                models.setdefault(name, {})[version] = loaded
+                report.loaded.append(f"{name}/{version}")
+                logger.info("loaded %s version %s in %.3f s", name, version, loaded.load_seconds)
+            for name, versions in models.items():
+                for version in [v for v in versions if (name, v) not in on_disk]:
+                    del versions[version]
+                    report.removed.append(f"{name}/{version}")
+                    logger.info("removed %s version %s: no longer on disk", name, version)
+            # Readers see the old state or the new one, never a mix.
+            self._models = {name: versions for name, versions in models.items() if versions}
+            self._broken = broken
+            self.scanned = True
+            return report
+
+    def get(self, name: str, version: int | None = None) -> LoadedModel:
+        """A ready version; the highest number when `version` is None."""
+        versions = self._models.get(name)
+        if version is None:
+            if versions:
+                return versions[max(versions)]
+            failed = [b for b in self._broken.values() if b.name == name]
+            if failed:
+                latest = max(failed, key=lambda b: b.version)
+                raise ModelUnavailableError(
+                    f"Model '{name}' has no loadable version: version {latest.version} "
+                    f"failed to load ({latest.reason})."
+                )
+            raise ModelNotFoundError(f"No model '{name}' in the registry.")
+        if versions and version in versions:
+            return versions[version]
+        broken = self._broken.get((name, version))
+        if broken is not None:
+            raise ModelUnavailableError(
+                f"Model '{name}' version {version} failed to load: {broken.reason}."
+            )
+        if not versions and not any(b.name == name for b in self._broken.values()):
+            raise ModelNotFoundError(f"No model '{name}' in the registry.")
+        raise VersionNotFoundError(f"No version {version} of model '{name}'.")
+
+    def ready(self) -> dict[str, dict[int, LoadedModel]]:
+        """The loaded versions by name (a snapshot: safe to iterate)."""
+        return self._models
+
+    def broken(self) -> list[BrokenVersion]:
+        return sorted(self._broken.values(), key=lambda b: (b.name, b.version))

@@ -1,0 +1,161 @@
+"""Request and response bodies, and the metadata.json contract they are built from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+IRIS_ROW = [5.1, 3.5, 1.4, 0.2]
+
+
+class Feature(BaseModel):
+    name: str
+    unit: str | None = None
+
+
+class InputSpec(BaseModel):
+    """What a row is: named tabular features, or a 28x28 greyscale image as 784 pixels."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["tabular", "image"]
+    n_features: int = Field(gt=0)
+    features: list[Feature] | None = None
+    shape: list[int] | None = None
+    range: list[float] | None = None
+
+
+class FileDigest(BaseModel):
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bytes: int = Field(ge=0)
+
+
+class ModelMetadata(BaseModel):
+    """One version's metadata.json, as written by training and served by GET .../versions/{v}."""
+
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+    name: str
+    version: int = Field(ge=1)
+    dataset: str
+    algorithm: str
+    framework: str
+    created_at: datetime
+    input: InputSpec
+    class_labels: list[str] = Field(min_length=2)
+    metrics: dict[str, Any]
+    files: dict[str, FileDigest]
+    library_versions: dict[str, str] = {}
+
+
+class FailedVersion(BaseModel):
+    version: int
+    reason: str
+
+
+class ModelSummary(BaseModel):
+    """One entry of GET /v1/models."""
+
+    name: str
+    status: Literal["ready", "failed"]
+    reason: str | None = Field(None, description="Why no version is ready (status failed).")
+    versions: list[int] = Field(description="Versions loaded and ready to serve.")
+    latest_version: int | None
+    failed_versions: list[FailedVersion] = []
+    dataset: str | None = None
+    algorithm: str | None = None
+    framework: str | None = None
+    input: InputSpec | None = None
+    class_labels: list[str] | None = None
+    metrics: dict[str, Any] = Field({}, description="Headline metrics of the latest version.")
+
+
+class ModelList(BaseModel):
+    models: list[ModelSummary]
+
+
+class PredictRequest(BaseModel):
+    """A batch of rows. Tabular: numbers in feature order, or an object keyed by feature name.
+    Image: 784 pixel values, or 28 rows of 28 (0-255, ink bright as in MNIST)."""
+
+    instances: list[Any] = Field(
+        min_length=1,
+        description="One or more rows.",
+        json_schema_extra={
+            "items": {
+                "anyOf": [
+                    {"type": "array", "items": {"type": "number"}},
+                    {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+                    {"type": "object", "additionalProperties": {"type": "number"}},
+                ]
+            }
+        },
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"instances": [IRIS_ROW]},
+                {
+                    "instances": [
+                        {"sepal_length": 6.7, "sepal_width": 3.0, "petal_length": 5.2,
+                         "petal_width": 2.3}
+                    ]
+                },
+            ]
+        }
+    )
+
+
+class Prediction(BaseModel):
+    label: str
+    class_index: int
+    probabilities: dict[str, float]
+
+
+class PredictResponse(BaseModel):
+    model: str
+    version: int
+    predictions: list[Prediction]
+
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "iris-logistic-regression",
+                    "version": 1,
+                    "predictions": [
+                        {"label": "setosa", "class_index": 0,
+                         "probabilities": {"setosa": 0.98, "versicolor": 0.02, "virginica": 0.0}}
+                    ],
+                }
+            ]
+        },
+    )
+
+
+class Health(BaseModel):
+    status: Literal["live", "ready"]
+    models_ready: int | None = None
+    models_failed: int | None = None
+
+
+class ReloadResponse(BaseModel):
+    loaded: list[str] = Field(description="name/version of each version newly loaded.")
+    failed: list[str] = Field(description="name/version: reason, for each version that failed.")
+    removed: list[str] = Field(description="name/version of each version no longer on disk.")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["model_not_found"])
+    message: str = Field(examples=["No model 'iris' in the registry."])
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every non-2xx response has this body."""
+
+    error: ErrorBody
