@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -27,3 +33,21 @@ def quick_registry(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) ->
     registry = tmp_path_factory.mktemp("registry")
     assert main(["--quick", "--registry-dir", str(registry), "--mnist-dir", str(mnist_dir)]) == 0
     return registry
+
+
+@pytest.fixture
+def iris_registry(quick_registry: Path, tmp_path: Path) -> Path:
+    """A private copy of the quick Iris models, free to change in one test."""
+    registry = tmp_path / "models"
+    for model_dir in quick_registry.glob("iris-*"):
+        shutil.copytree(model_dir, registry / model_dir.name)
+    return registry
+
+
+@pytest.fixture(scope="session")
+def client(quick_registry: Path) -> Iterator[TestClient]:
+    """The app over the quick registry, shared by tests that only read."""
+    settings = Settings(models_dir=quick_registry, reload_interval_seconds=0)
+    with TestClient(create_app(settings)) as client:
+        yield client
+

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import FileResponse
 
 from app.api.deps import MetricsDep, RegistryDep, SettingsDep
 from app.api.uploads import read_images
-from app.errors import PlotNotFoundError, UnsupportedInputError
+from app.errors import PlotNotFoundError, UnsupportedInputError, UnsupportedMediaTypeError
 from app.inputs import to_batch
 from app.predicting import predict
 from app.registry import LoadedModel, ModelRegistry
@@ -47,6 +47,19 @@ PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {
     415: {"model": ErrorResponse, "description": "Unsupported content type"},
     422: {"model": ErrorResponse, "description": "Invalid rows or image, naming row and field"},
 }
+
+
+def require_json(request: Request) -> None:
+    """JSON predict routes take application/json (or a +json type) and nothing else."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaTypeError(
+            f"Content type '{media_type or 'none'}' is not accepted: send application/json "
+            'like {"instances": [[...]]}, or images to the /predict/image route.'
+        )
+
+
+JsonBody = Depends(require_json)
 
 
 def summarize(name: str, registry: ModelRegistry) -> ModelSummary:
@@ -144,7 +157,10 @@ async def _predict_image(
     return predict(model, images.reshape(len(images), -1), metrics)
 
 
-@router.post("/{name}/predict", responses=PREDICT_ERRORS, summary="Predict with the latest version")
+@router.post(
+    "/{name}/predict", responses=PREDICT_ERRORS, dependencies=[JsonBody],
+    summary="Predict with the latest version",
+)
 async def predict_latest(
     name: ModelName, body: PredictRequest, request: Request, response: Response,
     registry: RegistryDep, metrics: MetricsDep, settings: SettingsDep,
@@ -154,7 +170,7 @@ async def predict_latest(
 
 
 @router.post(
-    "/{name}/versions/{version}/predict", responses=PREDICT_ERRORS,
+    "/{name}/versions/{version}/predict", responses=PREDICT_ERRORS, dependencies=[JsonBody],
     summary="Predict with one version",
 )
 async def predict_version(

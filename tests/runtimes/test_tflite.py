@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.runtimes.tflite import TFLiteRuntime
+from tests.helpers import mnist_digits
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("name", ["mnist-mlp", "mnist-cnn"])
+def test_tflite_runtime_matches_keras_model(quick_registry: Path, mnist_dir: Path, name: str) -> None:
+    import keras
+
+    folder = quick_registry / name / "1"
+    assert json.loads((folder / "metadata.json").read_text())["framework"] == "keras"
+    images, _ = mnist_digits(mnist_dir, 200)
+    batch = images.reshape(200, -1).astype(np.float64)
+    runtime = TFLiteRuntime.load(folder)
+    keras_model = keras.saving.load_model(folder / "model.keras")
+    expected = np.asarray(keras_model(images.astype(np.float32), training=False))
+    for rows in (batch, batch[:1], batch[:7]):  # batch sizes change: the interpreter resizes
+        got = runtime.predict_proba(rows)
+        np.testing.assert_allclose(got, expected[: len(rows)], atol=1e-4)
+        assert (got.argmax(1) == expected[: len(rows)].argmax(1)).all()

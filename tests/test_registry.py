@@ -1,0 +1,124 @@
+"""Loading, verifying and refreshing the registry folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+from app.registry import ModelRegistry
+from tests.helpers import IRIS_ROW, make_client
+from training.__main__ import main as train
+
+
+def _add_version(registry: Path, name: str) -> Path:
+    """Publish a real new version with the training CLI."""
+    assert train(["--quick", "--model", name, "--registry-dir", str(registry)]) == 0
+    return registry / name / str(max(int(p.name) for p in (registry / name).iterdir() if p.name.isdigit()))
+
+
+def _rewrite_metadata(folder: Path, **changes: object) -> None:
+    path = folder / "metadata.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+
+
+def test_every_version_is_loaded_and_latest_is_highest(iris_registry: Path) -> None:
+    _add_version(iris_registry, "iris-svm")
+    registry = ModelRegistry.load(iris_registry)
+    assert sorted(registry.ready()["iris-svm"]) == [1, 2]
+    assert registry.get("iris-svm").metadata.version == 2
+    assert registry.get("iris-svm", 1).metadata.version == 1
+
+
+def test_corrupted_artifact_is_refused_and_older_version_serves(iris_registry: Path) -> None:
+    new = _add_version(iris_registry, "iris-knn")
+    with (new / "model.joblib").open("r+b") as handle:
+        handle.seek(100)
+        handle.write(b"\x00\x01\x02")
+    registry = ModelRegistry.load(iris_registry)
+    assert registry.get("iris-knn").metadata.version == 1
+    [broken] = registry.broken()
+    assert (broken.name, broken.version) == ("iris-knn", 2)
+    assert "model.joblib does not match its recorded SHA-256" in broken.reason
+
+
+def test_missing_or_invalid_metadata_and_unloadable_artifact_are_reported(
+    iris_registry: Path,
+) -> None:
+    (iris_registry / "iris-svm" / "1" / "metadata.json").unlink()
+    _rewrite_metadata(iris_registry / "iris-knn" / "1", class_labels="not a list")
+    # A file that matches its checksum but is not a joblib pickle.
+    folder = iris_registry / "iris-decision-tree" / "1"
+    (folder / "model.joblib").write_bytes(b"garbage")
+    metadata = json.loads((folder / "metadata.json").read_text())
+    from training.registry_writer import file_digest
+
+    metadata["files"]["model.joblib"] = file_digest(folder / "model.joblib")
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    registry = ModelRegistry.load(iris_registry)
+    reasons = {b.name: b.reason for b in registry.broken()}
+    assert reasons["iris-svm"] == "metadata.json is missing"
+    assert reasons["iris-knn"].startswith("metadata.json is invalid: class_labels")
+    assert reasons["iris-decision-tree"].startswith("artifact failed to load")
+    assert set(registry.ready()) == {"iris-logistic-regression", "iris-random-forest", "iris-naive-bayes"}
+
+
+def test_staging_folders_and_stray_files_are_ignored(iris_registry: Path) -> None:
+    shutil.copytree(iris_registry / "iris-svm" / "1", iris_registry / "iris-svm" / ".staging-x")
+    (iris_registry / "README.md").write_text("hello")
+    (iris_registry / "Not_A_Model").mkdir()
+    registry = ModelRegistry.load(iris_registry)
+    assert sorted(registry.ready()["iris-svm"]) == [1]
+    assert registry.broken() == []
+
+
+def test_metadata_naming_another_model_is_refused(iris_registry: Path) -> None:
+    _rewrite_metadata(iris_registry / "iris-svm" / "1", name="iris-knn")
+    [broken] = ModelRegistry.load(iris_registry).broken()
+    assert "metadata.json says iris-knn version 1, folder is iris-svm/1" in broken.reason
+
+
+def test_file_names_outside_the_version_folder_are_refused(iris_registry: Path) -> None:
+    folder = iris_registry / "iris-svm" / "1"
+    metadata = json.loads((folder / "metadata.json").read_text())
+    metadata["files"]["../../secret"] = metadata["files"]["model.joblib"]
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    [broken] = ModelRegistry.load(iris_registry).broken()
+    assert "invalid file name '../../secret'" in broken.reason
+
+
+def test_broken_new_version_never_replaces_working_one_over_http(iris_registry: Path) -> None:
+    with make_client(iris_registry, admin_token="s3cret") as client:
+        new = _add_version(iris_registry, "iris-svm")
+        (new / "model.joblib").write_bytes(b"tampered")
+        response = client.post("/v1/admin/reload", headers={"Authorization": "Bearer s3cret"})
+        assert response.status_code == 200
+        assert response.json()["failed"][0].startswith("iris-svm/2: model.joblib")
+        predict = client.post("/v1/models/iris-svm/predict", json={"instances": [IRIS_ROW]})
+        assert predict.headers["x-model-version"] == "1"
+        [svm] = [m for m in client.get("/v1/models").json()["models"] if m["name"] == "iris-svm"]
+        assert svm["status"] == "ready" and svm["latest_version"] == 1
+        assert svm["failed_versions"][0]["version"] == 2
+        failed = client.get("/v1/models/iris-svm/versions/2")
+        assert failed.status_code == 503 and failed.json()["error"]["code"] == "model_unavailable"
+
+
+def test_new_version_is_picked_up_by_the_periodic_rescan(iris_registry: Path) -> None:
+    with make_client(iris_registry, reload_interval_seconds=0.1) as client:
+        _add_version(iris_registry, "iris-naive-bayes")
+        deadline = time.monotonic() + 10
+        version = "1"
+        while version != "2" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            response = client.post("/v1/models/iris-naive-bayes/predict", json={"instances": [IRIS_ROW]})
+            version = response.headers["x-model-version"]
+        assert version == "2"
+
+
+def test_removed_version_is_dropped_on_reload(iris_registry: Path) -> None:
+    new = _add_version(iris_registry, "iris-svm")
+    registry = ModelRegistry.load(iris_registry)
+    shutil.rmtree(new)
+    assert registry.refresh().removed == ["iris-svm/2"]
+    assert registry.get("iris-svm").metadata.version == 1

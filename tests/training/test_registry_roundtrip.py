@@ -1,0 +1,35 @@
+"""Training writes the registry, the server reads it: the folder format is the contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.registry import ModelRegistry
+from training.pipeline import SPECS
+
+
+def test_every_trained_model_loads_in_the_server_and_predicts(quick_registry: Path) -> None:
+    registry = ModelRegistry.load(quick_registry)
+    assert registry.broken() == []
+    assert sorted(registry.ready()) == sorted(spec.name for spec in SPECS)
+    for name, versions in registry.ready().items():
+        model = versions[1]
+        batch = np.full((3, model.metadata.input.n_features), 2.0)
+        probabilities = model.runtime.predict_proba(batch)
+        assert probabilities.shape == (3, len(model.metadata.class_labels)), name
+        assert probabilities.sum(axis=1) == pytest.approx(np.ones(3), abs=1e-5), name
+
+
+def test_corrupted_artifact_is_caught_by_its_checksum(iris_registry: Path) -> None:
+    artifact = iris_registry / "iris-random-forest" / "1" / "model.joblib"
+    data = bytearray(artifact.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    artifact.write_bytes(bytes(data))
+    registry = ModelRegistry.load(iris_registry)
+    assert "iris-random-forest" not in registry.ready()
+    assert [b.reason for b in registry.broken()] == [
+        "model.joblib does not match its recorded SHA-256 checksum"
+    ]
