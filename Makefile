@@ -24,7 +24,7 @@ train: install
 	$(BIN)/python -m training --missing
 
 serve: train
-	$(BIN)/python -m uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+	SERVING_HOST=$(HOST) SERVING_PORT=$(PORT) $(BIN)/python -m app
 
 test: install
 	$(BIN)/python -m pytest

@@ -14,6 +14,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SERVING_", extra="ignore")
 
+    host: str = Field("127.0.0.1", description="Address to listen on (python -m app).")
+    port: int = Field(8000, ge=1, le=65535, description="Port to listen on (python -m app).")
+    workers: int = Field(1, ge=1, description="uvicorn worker processes (python -m app).")
+    graceful_shutdown_seconds: float = Field(
+        20.0, gt=0, description="On SIGTERM, how long in-flight requests get to finish."
+    )
     models_dir: Path = Field(Path("models"), description="The registry folder to serve.")
     admin_token: SecretStr | None = Field(
         None, description="Bearer token for POST /v1/admin/reload; unset turns the endpoint off."

@@ -18,10 +18,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 SEED = 42
 VALIDATION_FRACTION = 1 / 12  # 5,000 of the 60,000 training images
 EPOCHS = {"mlp": 12, "cnn": 12}
+LEARNING_RATE = {"mlp": 1e-3, "cnn": 2e-3}
 BATCH_SIZE = 128
 
 
-def _build(algorithm: str) -> Any:
+def _build(algorithm: str, steps: int) -> Any:
     import keras
     from keras import layers
 
@@ -30,19 +31,25 @@ def _build(algorithm: str) -> Any:
     if algorithm == "mlp":
         hidden = layers.Dense(128, activation="relu")(layers.Flatten()(scaled))
     else:
+        # Two small conv blocks: ~2.4 M multiply-adds an image, a few seconds an epoch per core.
         hidden = layers.Reshape((28, 28, 1))(scaled)
         for filters in (32, 64):
-            hidden = layers.Conv2D(filters, 3, padding="same", use_bias=False)(hidden)
+            hidden = layers.Conv2D(filters, 3, use_bias=False)(hidden)
             hidden = layers.BatchNormalization()(hidden)
             hidden = layers.Activation("relu")(hidden)
-            hidden = layers.Conv2D(filters, 3, activation="relu")(hidden)
             hidden = layers.MaxPooling2D()(hidden)
-        hidden = layers.Dropout(0.4)(layers.Flatten()(hidden))
+        hidden = layers.Dropout(0.3)(layers.Flatten()(hidden))
         hidden = layers.Dense(128, activation="relu")(hidden)
-        hidden = layers.Dropout(0.4)(hidden)
+        hidden = layers.Dropout(0.3)(hidden)
     outputs = layers.Dense(10, activation="softmax", name="probabilities")(hidden)
     model = keras.Model(inputs, outputs, name=f"mnist_{algorithm}")
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    # Cosine decay to zero over the run: the last epochs settle instead of bouncing around.
+    schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE[algorithm], steps)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -87,8 +94,8 @@ def train(algorithm: str, data: Dataset, quick: bool) -> Trained:
     order = np.random.default_rng(SEED).permutation(len(images))
     n_validation = int(len(images) * VALIDATION_FRACTION)
     validation, fit = order[:n_validation], order[n_validation:]
-    model = _build(algorithm)
     epochs = 1 if quick else EPOCHS[algorithm]
+    model = _build(algorithm, steps=epochs * -(-len(fit) // BATCH_SIZE))
     history = model.fit(
         images[fit],
         data.train_targets[fit],
@@ -115,7 +122,8 @@ def train(algorithm: str, data: Dataset, quick: bool) -> Trained:
     return Trained(
         predict_proba,
         write_files,
-        params={"epochs": epochs, "batch_size": BATCH_SIZE, "optimizer": "adam",
+        params={"epochs": epochs, "batch_size": BATCH_SIZE, "optimizer": "adam, cosine decay",
+                "learning_rate": LEARNING_RATE[algorithm],
                 "validation_images": int(n_validation), "parameters": int(model.count_params())},
         extra_metrics={"history": curves, "tflite_export": agreement},
     )
