@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import admin, health, models
 from app.errors import install_error_handlers
+from app.limits import RequestGuard
 from app.schemas import ErrorResponse
 from app.metrics import Metrics, MetricsMiddleware
 from app.registry import ModelRegistry
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
         responses={422: {"model": ErrorResponse, "description": "Invalid request"}},
     )
     app.state.settings = settings
@@ -91,5 +94,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(models.router)
     app.include_router(health.router)
     app.include_router(admin.router)
+    # The first added is the innermost: metrics see every response, overload and deadline ones too.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(
+        RequestGuard,
+        max_in_flight=settings.max_in_flight,
+        deadline_seconds=settings.request_timeout_seconds,
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

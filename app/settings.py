@@ -32,3 +32,15 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(
         25_000_000, ge=1, description="Largest image accepted (width x height), checked before decoding."
     )
+    max_body_bytes: int = Field(
+        10 * 1024 * 1024, ge=1, description="Largest request body; larger ones get 413 unread."
+    )
+    max_in_flight: int = Field(
+        64, ge=1, description="Requests handled at once; beyond it, 503 with Retry-After."
+    )
+    request_timeout_seconds: float = Field(
+        30.0, gt=0, description="Deadline of a request; past it, 504 and the work is abandoned."
+    )
+    cors_origins: list[str] = Field(
+        [], description='Origins allowed by CORS, as JSON (\'["https://a.example"]\'); none: CORS off.'
+    )

@@ -1,0 +1,84 @@
+"""RequestGuard: the in-flight cap, the request deadline and the security headers, in one layer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+
+from app.errors import error_response
+from app.metrics import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
+
+# Probes and scrapes must answer under load: they are neither capped nor counted.
+UNGUARDED_PREFIXES = ("/health/", "/metrics")
+# Swagger UI and ReDoc load their scripts and styles from a CDN: a strict CSP would blank them.
+DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+STRICT_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+
+
+class RequestGuard:
+    """Refuses work beyond `max_in_flight` (503 + Retry-After), ends requests that outlive
+    `deadline_seconds` (504, the handler cancelled), and adds security headers to every response."""
+
+    def __init__(self, app: ASGIApp, max_in_flight: int, deadline_seconds: float) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.deadline_seconds = deadline_seconds
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        headers = list(SECURITY_HEADERS)
+        if path not in DOCS_PATHS:
+            headers.append(STRICT_CSP)
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), *headers]
+            await send(message)
+
+        if path.startswith(UNGUARDED_PREFIXES):
+            await self.app(scope, receive, send_with_headers)
+            return
+        if self.in_flight >= self.max_in_flight:
+            retry_after = str(max(1, math.ceil(self.deadline_seconds / 10)))
+            response = error_response(
+                503,
+                "overloaded",
+                f"The server is at its limit of {self.max_in_flight} requests in flight; "
+                f"retry after {retry_after} s.",
+                headers={"Retry-After": retry_after},
+            )
+            await response(scope, receive, send_with_headers)
+            return
+        self.in_flight += 1
+        try:
+            async with asyncio.timeout(self.deadline_seconds):
+                await self.app(scope, receive, send_with_headers)
+        except TimeoutError:
+            if started:
+                raise  # the status line is gone: uvicorn closes the connection
+            logger.warning("request %s %s abandoned after %.1f s", scope["method"], path,
+                           self.deadline_seconds)
+            response = error_response(
+                504,
+                "deadline_exceeded",
+                f"The request took longer than {self.deadline_seconds:g} s and was abandoned.",
+            )
+            await response(scope, receive, send_with_headers)
+        finally:
+            self.in_flight -= 1
