@@ -132,7 +132,9 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
-    if exc.status_code == 404 and message == "Not Found":
+    if message == "There was an error parsing the body":  # FastAPI's words for what json refused
+        message = "The body could not be parsed: send UTF-8 JSON, not nested too deeply."
+    elif exc.status_code == 404 and message == "Not Found":
         message = f"No route {request.method} {request.url.path}."
     elif exc.status_code == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}."

@@ -38,7 +38,12 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
             if getattr(image, "n_frames", 1) > 1:
                 raise InvalidImageError("Animated images are not supported: send one frame.")
             image.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own guard, for headers claiming far more pixels than any digit needs.
+        raise PayloadTooLargeError(
+            f"The image is too large to decode; at most {max_pixels} pixels are accepted."
+        ) from exc
+    except UnidentifiedImageError as exc:
         raise InvalidImageError(
             "The data is not a decodable PNG, JPEG, GIF, BMP or WebP image."
         ) from exc
@@ -59,7 +64,12 @@ def ink_map(image: Image.Image) -> Pixels:
         if alpha.min() < 0.99:
             # Transparent background: whatever is opaque is ink, in whatever colour.
             return alpha
-    grey = np.asarray(image.convert("L"), dtype=np.float64) / 255
+    if image.mode.startswith("I"):
+        # 16- or 32-bit greyscale: convert("L") would clip everything above 255 to white.
+        values = np.asarray(image, dtype=np.float64)
+        grey = values / (65535.0 if values.max() > 255 else 255.0)
+    else:
+        grey = np.asarray(image.convert("L"), dtype=np.float64) / 255
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     background = float(np.median(border))
     ink = background - grey if background > 0.5 else grey - background
