@@ -6,6 +6,8 @@ import asyncio
 import logging
 import math
 
+from starlette.exceptions import HTTPException
+
 from app.errors import error_response
 from app.metrics import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,15 +26,48 @@ SECURITY_HEADERS = [
 STRICT_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 
 
-class RequestGuard:
-    """Refuses work beyond `max_in_flight` (503 + Retry-After), ends requests that outlive
-    `deadline_seconds` (504, the handler cancelled), and adds security headers to every response."""
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
-    def __init__(self, app: ASGIApp, max_in_flight: int, deadline_seconds: float) -> None:
+
+class RequestGuard:
+    """Refuses bodies over `max_body_bytes` (413, unread), work beyond `max_in_flight`
+    (503 + Retry-After), ends requests that outlive `deadline_seconds` (504, the handler
+    cancelled), and adds security headers to every response."""
+
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, max_in_flight: int, deadline_seconds: float
+    ) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes
         self.max_in_flight = max_in_flight
         self.deadline_seconds = deadline_seconds
         self.in_flight = 0
+
+    def _limited(self, receive: Receive) -> Receive:
+        """`receive`, raising 413 as soon as the streamed body passes the limit."""
+        received = 0
+
+        async def receive_with_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise HTTPException(413, self._too_large)
+            return message
+
+        return receive_with_limit
+
+    @property
+    def _too_large(self) -> str:
+        return f"The request body is larger than the limit of {self.max_body_bytes} bytes."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,6 +89,12 @@ class RequestGuard:
         if path.startswith(UNGUARDED_PREFIXES):
             await self.app(scope, receive, send_with_headers)
             return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            response = error_response(413, "payload_too_large", self._too_large)
+            await response(scope, receive, send_with_headers)
+            return
+        receive = self._limited(receive)
         if self.in_flight >= self.max_in_flight:
             retry_after = str(max(1, math.ceil(self.deadline_seconds / 10)))
             response = error_response(

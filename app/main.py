@@ -83,7 +83,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
         responses={422: {"model": ErrorResponse, "description": "Invalid request"}},
     )
     app.state.settings = settings
@@ -102,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(
         RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
         max_in_flight=settings.max_in_flight,
         deadline_seconds=settings.request_timeout_seconds,
     )
