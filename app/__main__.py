@@ -27,7 +27,8 @@ def main() -> None:
         workers=settings.workers,
         log_level=settings.log_level,
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
-        access_log=False,  # requests are counted by /metrics, not logged one by one
+        access_log=False,
+        server_header=False,  # requests are counted by /metrics, not logged one by one
     )
 
 

@@ -57,7 +57,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await asyncio.to_thread(registry.refresh)
         sync_metrics()
         if not registry.ready():
-            logger.warning("no model loaded from %s: live but not ready", settings.models_dir)
+            logger.warning(
+                "no model loaded from %s: live but not ready (see the skipped versions above, "
+                "or train with: python -m training --registry-dir %s)",
+                settings.models_dir, settings.models_dir,
+            )
         rescan = None
         if settings.reload_interval_seconds > 0:
             rescan = asyncio.create_task(

@@ -101,7 +101,9 @@ def load_version(folder: Path, name: str, version: int) -> LoadedModel:
     try:
         runtime = LOADERS[metadata.framework](folder)
     except Exception as exc:  # any library error while deserialising: the version is unusable
-        raise VersionLoadError(f"artifact failed to load: {type(exc).__name__}: {exc}") from exc
+        # The library's message may hold paths and versions: it goes to the log, not to clients.
+        logger.warning("%s/%s: artifact failed to load: %s", name, version, exc)
+        raise VersionLoadError(f"artifact failed to load ({type(exc).__name__})") from exc
     return LoadedModel(metadata, runtime, folder, time.perf_counter() - started)
 
 

@@ -12,7 +12,7 @@ from app.schemas import ErrorResponse, Health
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health/live", summary="The process answers")
+@router.get("/health/live", response_model_exclude_none=True, summary="The process answers")
 async def live() -> Health:
     """200 as long as the server process is up and serving requests."""
     return Health(status="live")
@@ -34,7 +34,7 @@ async def ready(registry: RegistryDep) -> Health:
         if broken:
             reasons = "; ".join(f"{b.name}/{b.version}: {b.reason}" for b in broken[:5])
             raise NotReadyError(f"No model version loaded: every one failed ({reasons}).")
-        raise NotReadyError(f"No model version found in the registry folder '{registry.root}'.")
+        raise NotReadyError("No model version found in the registry folder.")
     return Health(status="ready", models_ready=loaded, models_failed=len(broken))
 
 
