@@ -1,0 +1,109 @@
+"""Property-based tests: whatever arrives, the decoders answer with an array or a 4xx error."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from app.errors import InvalidImageError, InvalidInputError, PayloadTooLargeError
+from app.imaging import preprocess
+from app.inputs import to_batch
+from app.schemas import InputSpec
+
+IRIS = InputSpec.model_validate({
+    "kind": "tabular", "n_features": 4,
+    "features": [{"name": n} for n in ("sepal_length", "sepal_width", "petal_length", "petal_width")],
+})
+DIGITS = InputSpec.model_validate(
+    {"kind": "image", "n_features": 784, "shape": [28, 28], "range": [0, 255]}
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=True, allow_infinity=True)
+    | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+    max_leaves=40,
+)
+iris_like_rows = st.lists(
+    st.one_of(
+        st.lists(st.floats() | st.integers(), min_size=3, max_size=5),
+        st.dictionaries(st.sampled_from([f.name for f in IRIS.features or []] + ["x"]),
+                        st.floats() | st.integers(), max_size=5),
+        json_values,
+    ),
+    min_size=1, max_size=8,
+)
+
+
+def _check_batch(instances: list[Any], spec: InputSpec) -> None:
+    try:
+        batch = to_batch(instances, spec, max_rows=5)
+    except (InvalidInputError, PayloadTooLargeError) as exc:
+        assert str(exc)
+        return
+    assert batch.shape == (len(instances), spec.n_features)
+    assert np.isfinite(batch).all()
+    low, high = spec.range or [-1e6, 1e6]
+    assert ((batch >= low) & (batch <= high)).all()
+
+
+@given(iris_like_rows)
+@settings(max_examples=300, deadline=None)
+def test_tabular_rows_decode_or_fail_cleanly(instances: list[Any]) -> None:
+    _check_batch(instances, IRIS)
+
+
+@given(st.lists(
+    st.one_of(
+        st.lists(st.integers(-5, 260) | st.floats(), min_size=784, max_size=784),
+        st.lists(st.lists(st.integers(0, 255), min_size=28, max_size=28), min_size=27, max_size=29),
+        json_values,
+    ),
+    min_size=1, max_size=3,
+))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.data_too_large])
+def test_image_rows_decode_or_fail_cleanly(instances: list[Any]) -> None:
+    _check_batch(instances, DIGITS)
+
+
+def _check_image(data: bytes) -> None:
+    try:
+        digit = preprocess(data, max_pixels=1_000_000)
+    except (InvalidImageError, PayloadTooLargeError) as exc:
+        assert str(exc)
+        return
+    assert digit.shape == (28, 28)
+    assert digit.min() >= 0 and digit.max() <= 255 and digit.max() > 0
+
+
+@given(st.binary(max_size=2048))
+@settings(max_examples=300, deadline=None)
+def test_arbitrary_bytes_decode_or_fail_cleanly(data: bytes) -> None:
+    _check_image(data)
+
+
+@given(
+    st.integers(1, 40), st.integers(1, 40), st.sampled_from(["L", "RGB", "RGBA", "P", "1", "LA"]),
+    st.sampled_from(["PNG", "GIF", "BMP", "WEBP", "JPEG"]), st.randoms(use_true_random=False),
+    st.integers(0, 400),
+)
+@settings(max_examples=150, deadline=None)
+def test_generated_images_decode_or_fail_cleanly(
+    width: int, height: int, mode: str, image_format: str, rng: Any, cut: int,
+) -> None:
+    pixels = np.array([rng.randrange(256) for _ in range(width * height * 4)], dtype=np.uint8)
+    image = Image.fromarray(pixels.reshape(height, width, 4), "RGBA").convert(mode)
+    buffer = io.BytesIO()
+    try:
+        image.save(buffer, image_format)
+    except OSError:  # not every format stores every mode (JPEG has no alpha, BMP no LA)
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, image_format)
+    data = buffer.getvalue()
+    _check_image(data)
+    _check_image(data[: len(data) - cut] if cut < len(data) else data[:1])
