@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
+import httpx2 as httpx
 import numpy as np
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -33,3 +40,57 @@ def png_bytes(image: Image.Image, image_format: str = "PNG") -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, image_format)
     return buffer.getvalue()
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """`python -m app` in its own process on a free loopback port, as in production."""
+
+    def __init__(self, registry: Path, **settings: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "SERVING_MODELS_DIR": str(registry), "SERVING_PORT": str(self.port),
+               "SERVING_LOG_LEVEL": "warning"}
+        env.update({f"SERVING_{key.upper()}": value for key, value in settings.items()})
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app"], cwd=REPO, env=env, stdout=self.log, stderr=self.log
+        )
+
+    def wait_ready(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited early: {self.output()}")
+            try:
+                if httpx.get(f"{self.base_url}/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("server not ready in time")
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the server process, from /proc."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError("no VmRSS")
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        self.log.close()

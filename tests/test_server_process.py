@@ -1,75 +1,69 @@
-"""The real thing: uvicorn in its own process, started and stopped as in production."""
+"""The real thing: `python -m app` in its own process, started and stopped as in production."""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
+from PIL import Image
 
-from tests.helpers import IRIS_ROW
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early with {process.returncode}")
-        try:
-            if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("server not ready in time")
+from tests.helpers import IRIS_ROW, ServerProcess, png_bytes
 
 
 @pytest.fixture
-def server(quick_registry: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    env = {**os.environ, "SERVING_MODELS_DIR": str(quick_registry), "SERVING_PORT": str(port),
-           "SERVING_LOG_LEVEL": "warning"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+def server(quick_registry: Path) -> Iterator[ServerProcess]:
+    server = ServerProcess(quick_registry)
     try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_ready(base, process)
-        yield base, process
+        server.wait_ready()
+        yield server
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        if process.stdout and not process.stdout.closed:
-            process.stdout.close()
+        server.stop()
 
 
-def test_uvicorn_serves_and_exits_cleanly_on_sigterm(
-    server: tuple[str, subprocess.Popen[bytes]],
-) -> None:
-    base, process = server
-    response = httpx.post(f"{base}/v1/models/iris-svm/predict", json={"instances": [IRIS_ROW]})
+def test_serves_and_exits_cleanly_on_sigterm(server: ServerProcess) -> None:
+    response = httpx.post(f"{server.base_url}/v1/models/iris-svm/predict",
+                          json={"instances": [IRIS_ROW]})
     assert response.status_code == 200 and response.json()["predictions"][0]["label"] == "setosa"
-    assert httpx.get(f"{base}/v1/models").json()["models"][0]["status"] == "ready"
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=20) == 0
-    assert process.stdout is not None
-    output = process.stdout.read().decode()
-    process.stdout.close()
-    assert "Traceback" not in output
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=20) == 0
+    assert "Traceback" not in server.output()
+
+
+def test_sigterm_lets_requests_in_flight_finish_and_refuses_new_ones(
+    server: ServerProcess,
+) -> None:
+    image = png_bytes(Image.effect_noise((500, 500), 60).convert("L"))
+    files = [("file", (f"{i}.png", image)) for i in range(25)]  # a second or so of work each
+    results: list[int | str] = []
+    started = threading.Barrier(7)
+
+    def slow_request() -> None:
+        with httpx.Client(timeout=60) as client:
+            started.wait()
+            try:
+                response = client.post(
+                    f"{server.base_url}/v1/models/mnist-cnn/predict/image", files=files
+                )
+                results.append(response.status_code)
+            except httpx.TransportError as exc:
+                results.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=slow_request) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    started.wait()
+    # Let the uploads arrive; the server is busy with them when the signal comes.
+    time.sleep(0.8)
+    server.process.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.base_url}/health/live", timeout=2)
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results == [200] * 6
+    assert server.process.wait(timeout=30) == 0
