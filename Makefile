@@ -9,7 +9,7 @@ export MNIST_DIR
 
 BIN := $(VENV)/bin
 
-.PHONY: install serve train test
+.PHONY: install serve train test lint-deploy
 
 # Reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -28,3 +28,9 @@ serve: train
 
 test: install
 	$(BIN)/python -m pytest
+
+# The Dockerfiles (hadolint) and the Kubernetes manifests (their schemas, offline).
+lint-deploy: install
+	$(BIN)/hadolint Dockerfile Dockerfile.models
+	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/*.yaml
+
