@@ -53,14 +53,23 @@ wait_healthy() {
     case $status in
       "running healthy") return 0 ;;
       running*) sleep 0.2 ;;
-      *) "$DOCKER" logs "$name" 2>&1 | tail -20; fail "$name is $status" ;;
+      *) logs "$name" | tail -20; fail "$name is $status" ;;
     esac
   done
-  "$DOCKER" logs "$name" 2>&1 | tail -20
+  logs "$name" | tail -20
   fail "$name not healthy within ${HEALTHY_WITHIN_SECONDS} s"
 }
 
-url() { echo "http://$("$DOCKER" port "$1" 8000/tcp | head -1)$2"; }
+url() {
+  local address
+  address=$("$DOCKER" port "$1" 8000/tcp)
+  echo "http://${address%%$'\n'*}$2"
+}
+
+# says TEXT STRING: whether STRING contains TEXT. A here-string, not a pipe into
+# `grep -q`, which may exit before the writer is done: a SIGPIPE that pipefail calls a failure.
+says() { grep -qF -- "$1" <<<"$2"; }
+logs() { "$DOCKER" logs "$1" 2>&1; }
 
 # expect STATUS NAME PATH [CURL ARGS...]: request PATH of container NAME, check the status, print the body.
 expect() {
@@ -74,11 +83,12 @@ expect() {
 
 predict_both() {
   local name=$1
-  expect 200 "$name" /v1/models/iris-logistic-regression/predict \
-    -H 'Content-Type: application/json' -d '{"instances": [[5.1, 3.5, 1.4, 0.2]]}' | grep -q '"label":"setosa"' \
-    || fail "$name: the Iris row was not predicted setosa"
-  expect 200 "$name" /v1/models/mnist-cnn/predict/image -F "file=@$work/digit.png" | grep -q '"class_index":' \
-    || fail "$name: the digit PNG got no prediction"
+  local body
+  body=$(expect 200 "$name" /v1/models/iris-logistic-regression/predict \
+    -H 'Content-Type: application/json' -d '{"instances": [[5.1, 3.5, 1.4, 0.2]]}')
+  says '"label":"setosa"' "$body" || fail "$name: the Iris row was not predicted setosa: $body"
+  body=$(expect 200 "$name" /v1/models/mnist-cnn/predict/image -F "file=@$work/digit.png")
+  says '"class_index":' "$body" || fail "$name: the digit PNG got no prediction: $body"
 }
 
 # stop_cleanly NAME: SIGTERM, then the container must exit 0 after shutting uvicorn down.
@@ -87,7 +97,7 @@ stop_cleanly() {
   "$DOCKER" kill --signal TERM "$name" >/dev/null
   code=$(timeout 40 "$DOCKER" wait "$name") || fail "$name still running 40 s after SIGTERM"
   [ "$code" = 0 ] || fail "$name exited $code after SIGTERM"
-  "$DOCKER" logs "$name" 2>&1 | grep -q "Finished server process" || fail "$name: no clean shutdown in its log"
+  says "Finished server process" "$(logs "$name")" || fail "$name: no clean shutdown in its log"
 }
 
 registry=${1:-}
@@ -125,8 +135,9 @@ say "empty: an empty registry"
 mkdir "$work/empty"
 run smoke-empty -v "$work/empty:/models:ro" "$IMAGE"
 wait_healthy smoke-empty
-expect 503 smoke-empty /health/ready | grep -q '"code":"not_ready"' || fail "empty: /health/ready is not a not_ready error"
-"$DOCKER" logs smoke-empty 2>&1 | grep -q "no model loaded from /models: live but not ready" \
+says '"code":"not_ready"' "$(expect 503 smoke-empty /health/ready)" \
+  || fail "empty: /health/ready is not a not_ready error"
+says "no model loaded from /models: live but not ready" "$(logs smoke-empty)" \
   || fail "empty: the log does not say why it is not ready"
 stop_cleanly smoke-empty
 say "empty: live, /health/ready 503 not_ready, and the log says why"
