@@ -22,6 +22,7 @@ PYTHON=${PYTHON:-.venv/bin/python}
 MNIST_DIR=${MNIST_DIR:-data/mnist}
 export DOCKER_BUILDKIT=1 MNIST_DIR
 HEALTHY_WITHIN_SECONDS=120
+smoke=modelserve-smoke-$$  # container names: concurrent runs stay apart
 
 work=$(mktemp -d)
 containers=()
@@ -40,7 +41,6 @@ seconds_since() { awk -v start="$1" -v now="$EPOCHREALTIME" 'BEGIN { printf "%.1
 run() {
   local name=$1; shift
   containers+=("$name")
-  "$DOCKER" rm -f "$name" >/dev/null 2>&1 || true
   "$DOCKER" run -d --name "$name" -p 127.0.0.1::8000 \
     --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges "$@" >/dev/null
 }
@@ -121,34 +121,34 @@ say "built $IMAGE in $build_seconds s, $image_size"
 
 say "mounted: $registry at /models, read-only"
 started=$EPOCHREALTIME
-run smoke-mounted -v "$registry:/models:ro" "$IMAGE"
-wait_healthy smoke-mounted
+run "$smoke-mounted" -v "$registry:/models:ro" "$IMAGE"
+wait_healthy "$smoke-mounted"
 healthy_seconds=$(seconds_since "$started")
-expect 200 smoke-mounted /health/ready >/dev/null
-predict_both smoke-mounted
-memory=$("$DOCKER" stats --no-stream --format '{{.MemUsage}}' smoke-mounted | cut -d/ -f1)
-models=$(expect 200 smoke-mounted /health/ready | sed -n 's/.*"models_ready":\([0-9]*\).*/\1/p')
-stop_cleanly smoke-mounted
+ready=$(expect 200 "$smoke-mounted" /health/ready)
+models=$(sed -n 's/.*"models_ready":\([0-9]*\).*/\1/p' <<<"$ready")
+predict_both "$smoke-mounted"
+memory=$("$DOCKER" stats --no-stream --format '{{.MemUsage}}' "$smoke-mounted" | cut -d/ -f1)
+stop_cleanly "$smoke-mounted"
 say "mounted: healthy ${healthy_seconds} s after docker run; ${memory% } with $models model versions loaded; SIGTERM -> exit 0"
 
 say "empty: an empty registry"
 mkdir "$work/empty"
-run smoke-empty -v "$work/empty:/models:ro" "$IMAGE"
-wait_healthy smoke-empty
-says '"code":"not_ready"' "$(expect 503 smoke-empty /health/ready)" \
+run "$smoke-empty" -v "$work/empty:/models:ro" "$IMAGE"
+wait_healthy "$smoke-empty"
+says '"code":"not_ready"' "$(expect 503 "$smoke-empty" /health/ready)" \
   || fail "empty: /health/ready is not a not_ready error"
-says "no model loaded from /models: live but not ready" "$(logs smoke-empty)" \
+says "no model loaded from /models: live but not ready" "$(logs "$smoke-empty")" \
   || fail "empty: the log does not say why it is not ready"
-stop_cleanly smoke-empty
+stop_cleanly "$smoke-empty"
 say "empty: live, /health/ready 503 not_ready, and the log says why"
 
 say "baked: $registry built into $IMAGE-models"
 "$DOCKER" build -q -f Dockerfile.models --build-arg "BASE_IMAGE=$IMAGE" -t "$IMAGE-models" "$registry" >/dev/null
-run smoke-baked "$IMAGE-models"
-wait_healthy smoke-baked
-expect 200 smoke-baked /health/ready >/dev/null
-predict_both smoke-baked
-stop_cleanly smoke-baked
+run "$smoke-baked" "$IMAGE-models"
+wait_healthy "$smoke-baked"
+expect 200 "$smoke-baked" /health/ready >/dev/null
+predict_both "$smoke-baked"
+stop_cleanly "$smoke-baked"
 say "baked: ready and predicting with no mount; SIGTERM -> exit 0"
 
 say "passed: image $image_size, build ${build_seconds} s, healthy ${healthy_seconds} s after docker run, memory ${memory% } ($models models)"
