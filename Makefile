@@ -9,7 +9,7 @@ export MNIST_DIR
 
 BIN := $(VENV)/bin
 
-.PHONY: install serve train test
+.PHONY: install serve train test lint-deploy docker-smoke
 
 # Reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -28,3 +28,12 @@ serve: train
 
 test: install
 	$(BIN)/python -m pytest
+
+# The Dockerfiles (hadolint) and the Kubernetes manifests (their schemas, offline).
+lint-deploy: install
+	$(BIN)/hadolint Dockerfile Dockerfile.models
+	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/*.yaml
+
+# Build the image and run it with a tiny registry mounted, baked and empty (needs Docker).
+docker-smoke: install
+	scripts/docker-smoke.sh

@@ -152,7 +152,8 @@ class ModelRegistry:
                 stamp = _stamp(folder)
                 try:
                     loaded = load_version(folder, name, version)
-                except VersionLoadError as exc:
+                # OSError: a file this process may not read (permissions) skips the version too.
+                except (VersionLoadError, OSError) as exc:
                     broken[(name, version)] = BrokenVersion(name, version, str(exc), stamp)
                     report.failed.append(f"{name}/{version}: {exc}")
                     logger.warning("skipped %s version %s: %s", name, version, exc)

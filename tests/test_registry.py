@@ -64,6 +64,18 @@ def test_missing_or_invalid_metadata_and_unloadable_artifact_are_reported(
     assert set(registry.ready()) == {"iris-logistic-regression", "iris-random-forest", "iris-naive-bayes"}
 
 
+def test_unreadable_version_is_reported_and_the_others_serve(iris_registry: Path) -> None:
+    # A folder in place of metadata.json: unreadable for root too, like a private folder for others.
+    metadata = iris_registry / "iris-svm" / "1" / "metadata.json"
+    metadata.unlink()
+    metadata.mkdir()
+    registry = ModelRegistry.load(iris_registry)
+    [broken] = registry.broken()
+    assert (broken.name, broken.version) == ("iris-svm", 1)
+    assert "Is a directory" in broken.reason
+    assert registry.get("iris-knn").metadata.version == 1
+
+
 def test_staging_folders_and_stray_files_are_ignored(iris_registry: Path) -> None:
     shutil.copytree(iris_registry / "iris-svm" / "1", iris_registry / "iris-svm" / ".staging-x")
     (iris_registry / "README.md").write_text("hello")

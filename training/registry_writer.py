@@ -49,6 +49,9 @@ def save_model(
     model_root = registry_dir / name
     model_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=model_root))
+    # mkdtemp makes the folder private (0700); a published version must be readable by a server
+    # that runs as another user, such as the container's non-root user.
+    staging.chmod(0o755)
     try:
         write_files(staging)
         files = {

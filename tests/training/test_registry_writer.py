@@ -33,6 +33,11 @@ def test_metadata_records_checksum_and_size_of_every_file(tmp_path: Path) -> Non
     assert files["model.bin"]["bytes"] == len(b"weights")
 
 
+def test_published_version_is_readable_by_other_users(tmp_path: Path) -> None:
+    folder = save_model(tmp_path, "demo", _write_artifact, {})
+    assert folder.stat().st_mode & 0o777 == 0o755
+
+
 def test_interrupted_write_leaves_no_version_and_no_staging(tmp_path: Path) -> None:
     def crash(folder: Path) -> None:
         (folder / "model.bin").write_bytes(b"half")
