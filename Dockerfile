@@ -21,17 +21,16 @@ COPY app/ ./app/
 RUN python -m compileall -q --invalidation-mode checked-hash app
 
 FROM python:3.11-slim AS runtime
-# Every setting is an environment variable: SERVING_* for the app (app/settings.py), UVICORN_*
-# for any uvicorn option, WEB_CONCURRENCY for the worker processes (each loads every model).
+# Every setting is a SERVING_* environment variable (app/settings.py), worker count included
+# (SERVING_WORKERS: each worker loads every model).
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     SERVING_MODELS_DIR=/models \
-    UVICORN_HOST=0.0.0.0 \
-    UVICORN_PORT=8000 \
-    UVICORN_ACCESS_LOG=false \
-    UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN=20 \
-    WEB_CONCURRENCY=1
+    SERVING_HOST=0.0.0.0 \
+    SERVING_PORT=8000 \
+    SERVING_WORKERS=1 \
+    SERVING_GRACEFUL_SHUTDOWN_SECONDS=20
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /srv
 COPY --from=builder /src/app ./app
@@ -39,7 +38,7 @@ COPY --from=builder /src/app ./app
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/live' % os.environ.get('UVICORN_PORT', '8000'), timeout=2)"]
-# uvicorn is PID 1 (exec form): SIGTERM reaches it directly, it stops accepting, finishes the
-# requests in flight (up to UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN seconds) and exits 0.
-CMD ["uvicorn", "app.main:create_app", "--factory"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/live' % os.environ.get('SERVING_PORT', '8000'), timeout=2)"]
+# python -m app runs uvicorn in PID 1 (exec form): SIGTERM reaches it directly, it stops
+# accepting, finishes the requests in flight (up to SERVING_GRACEFUL_SHUTDOWN_SECONDS) and exits 0.
+CMD ["python", "-m", "app"]

@@ -152,11 +152,16 @@ class ModelRegistry:
                 stamp = _stamp(folder)
                 try:
                     loaded = load_version(folder, name, version)
-                # OSError: a file this process may not read (permissions) skips the version too.
                 except (VersionLoadError, OSError) as exc:
-                    broken[(name, version)] = BrokenVersion(name, version, str(exc), stamp)
-                    report.failed.append(f"{name}/{version}: {exc}")
-                    logger.warning("skipped %s version %s: %s", name, version, exc)
+                    # OSError: a file this process may not read (permissions) skips the version
+                    # too, reported without the path, which clients must not see.
+                    reason = (
+                        str(exc) if isinstance(exc, VersionLoadError)
+                        else f"a file cannot be read ({exc.strerror})"
+                    )
+                    broken[(name, version)] = BrokenVersion(name, version, reason, stamp)
+                    report.failed.append(f"{name}/{version}: {reason}")
+                    logger.warning("skipped %s version %s: %s", name, version, reason)
                     continue
                 broken.pop((name, version), None)
                 models.setdefault(name, {})[version] = loaded
