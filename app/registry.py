@@ -96,6 +96,9 @@ def load_version(folder: Path, name: str, version: int) -> LoadedModel:
             raise VersionLoadError(f"metadata.json lists an invalid file name {file_name!r}")
         if not path.is_file():
             raise VersionLoadError(f"{file_name} is missing")
+        # A symlink may point anywhere: only what really lies in the registry is ever read.
+        if not path.resolve().is_relative_to(folder.resolve().parent.parent):
+            raise VersionLoadError(f"{file_name} lies outside the registry folder")
         if path.stat().st_size != digest.bytes or _sha256(path) != digest.sha256:
             raise VersionLoadError(f"{file_name} does not match its recorded SHA-256 checksum")
     try:

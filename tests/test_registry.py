@@ -134,3 +134,14 @@ def test_removed_version_is_dropped_on_reload(iris_registry: Path) -> None:
     shutil.rmtree(new)
     assert registry.refresh().removed == ["iris-svm/2"]
     assert registry.get("iris-svm").metadata.version == 1
+
+
+def test_artifact_symlinked_from_outside_the_registry_is_refused(
+    iris_registry: Path, tmp_path: Path
+) -> None:
+    artifact = iris_registry / "iris-svm" / "1" / "model.joblib"
+    outside = tmp_path / "elsewhere.joblib"
+    artifact.rename(outside)
+    artifact.symlink_to(outside)  # same bytes, same checksum, but not in the registry
+    [broken] = ModelRegistry.load(iris_registry).broken()
+    assert broken.reason == "model.joblib lies outside the registry folder"
