@@ -141,6 +141,9 @@ class Health(BaseModel):
     status: Literal["live", "ready"]
     models_ready: int | None = None
     models_failed: int | None = None
+    failed: list[str] | None = Field(
+        None, description="name/version: reason, for each version that failed to load."
+    )
 
 
 class ReloadResponse(BaseModel):

@@ -72,7 +72,10 @@ def test_new_versions_swap_in_under_load_with_zero_failed_requests(
         {"version": 3, "reason": "model.joblib does not match its recorded SHA-256 checksum"}
     ]
     ready = httpx.get(f"{iris_server.base_url}/health/ready").json()
-    assert ready == {"status": "ready", "models_ready": 7, "models_failed": 1}
+    assert ready == {
+        "status": "ready", "models_ready": 7, "models_failed": 1,
+        "failed": ["iris-svm/3: model.joblib does not match its recorded SHA-256 checksum"],
+    }
     assert "skipped iris-svm version 3" in iris_server.output()
 
 

@@ -35,7 +35,12 @@ async def ready(registry: RegistryDep) -> Health:
             reasons = "; ".join(f"{b.name}/{b.version}: {b.reason}" for b in broken[:5])
             raise NotReadyError(f"No model version loaded: every one failed ({reasons}).")
         raise NotReadyError("No model version found in the registry folder.")
-    return Health(status="ready", models_ready=loaded, models_failed=len(broken))
+    return Health(
+        status="ready",
+        models_ready=loaded,
+        models_failed=len(broken),
+        failed=[f"{b.name}/{b.version}: {b.reason}" for b in broken],
+    )
 
 
 @router.get(
