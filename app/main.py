@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api import admin, health, models
+from app.batching import Batchers
 from app.errors import install_error_handlers
 from app.schemas import ErrorResponse
 from app.metrics import Metrics, MetricsMiddleware
@@ -85,6 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.batchers = Batchers(
+        settings.batching, settings.max_batch_size, settings.max_latency_ms
+    )
     app.state.sync_metrics = sync_metrics
     app.state.registry = ModelRegistry(settings.models_dir)  # empty until the lifespan loads it
     install_error_handlers(app)

@@ -7,17 +7,20 @@ from typing import Any
 
 import numpy as np
 
+from app.batching import Batchers
 from app.metrics import Metrics
 from app.registry import LoadedModel
 from app.runtimes.base import Array, Batch
 
 
-def predict(model: LoadedModel, batch: Batch, metrics: Metrics) -> dict[str, Any]:
+async def predict(
+    model: LoadedModel, batch: Batch, metrics: Metrics, batchers: Batchers
+) -> dict[str, Any]:
     """The PredictResponse body: one prediction per row, in order, with every class's
     probability. A plain dict, ready for orjson: building pydantic objects per row cost more
     than the model."""
-    started = time.perf_counter()
-    probabilities = model.runtime.predict_proba(batch)
+    started = time.perf_counter()  # with batching, the wait for the batch is included
+    probabilities = await batchers.predict_proba(model.runtime, batch)
     metrics.predict_latency.labels(model.metadata.name).observe(time.perf_counter() - started)
     return shape(model, probabilities, metrics)
 

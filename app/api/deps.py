@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.batching import Batchers
 from app.metrics import Metrics
 from app.registry import ModelRegistry
 from app.settings import Settings
@@ -39,10 +40,11 @@ class Serving:
     registry: ModelRegistry
     metrics: Metrics
     settings: Settings
+    batchers: Batchers
 
 
 def serving(request: Request) -> Serving:
     """The predict routes call this instead of three dependencies: FastAPI spends more solving
     a dependency than a small model spends predicting."""
     state = request.app.state
-    return Serving(state.registry, state.metrics, state.settings)
+    return Serving(state.registry, state.metrics, state.settings, state.batchers)

@@ -126,12 +126,12 @@ def _respond(model: LoadedModel, body: dict[str, Any]) -> Response:
     return json_response(body, {"X-Model-Version": str(model.metadata.version)})
 
 
-def _predict_json(
+async def _predict_json(
     request: Request, body: PredictRequest, model: LoadedModel, context: Serving
 ) -> Response:
     _label(request, model)
     batch = to_batch(body.instances, model.metadata.input, context.settings.max_batch_rows)
-    return _respond(model, predict(model, batch, context.metrics))
+    return _respond(model, await predict(model, batch, context.metrics, context.batchers))
 
 
 async def _predict_image(request: Request, model: LoadedModel, context: Serving) -> Response:
@@ -142,7 +142,8 @@ async def _predict_image(request: Request, model: LoadedModel, context: Serving)
             f"POST JSON to /v1/models/{model.metadata.name}/predict."
         )
     images = await read_images(request, context.settings)
-    return _respond(model, predict(model, images.reshape(len(images), -1), context.metrics))
+    rows = images.reshape(len(images), -1)
+    return _respond(model, await predict(model, rows, context.metrics, context.batchers))
 
 
 @router.post(
@@ -152,7 +153,7 @@ async def _predict_image(request: Request, model: LoadedModel, context: Serving)
 async def predict_latest(name: ModelName, body: PredictRequest, request: Request) -> Response:
     """Score a batch of rows with the latest version; one prediction per row, in order."""
     context = serving(request)
-    return _predict_json(request, body, context.registry.get(name), context)
+    return await _predict_json(request, body, context.registry.get(name), context)
 
 
 @router.post(
@@ -164,7 +165,7 @@ async def predict_version(
 ) -> Response:
     """Score a batch of rows with one version; one prediction per row, in order."""
     context = serving(request)
-    return _predict_json(request, body, context.registry.get(name, version), context)
+    return await _predict_json(request, body, context.registry.get(name, version), context)
 
 
 IMAGE_BODY: dict[str, Any] = {
