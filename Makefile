@@ -9,7 +9,7 @@ export MNIST_DIR
 
 BIN := $(VENV)/bin
 
-.PHONY: install serve train test
+.PHONY: install serve train test bench
 
 # Reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -28,3 +28,12 @@ serve: train
 
 test: install
 	$(BIN)/python -m pytest
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+# The benchmark (README, Benchmark): trains the missing models, installs wrk when missing.
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m training --missing
+	$(BIN)/python -m bench
