@@ -30,8 +30,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="the trained registry to serve (default: models/)")
     parser.add_argument("--mnist-dir", type=Path, default=None,
                         help="MNIST IDX files, for the digit sent (default: as python -m training)")
-    parser.add_argument("--seconds", type=float, default=10.0,
-                        help="length of each measurement (default: 10)")
+    parser.add_argument("--seconds", type=float, default=8.0,
+                        help="length of each measurement (default: 8)")
     parser.add_argument("--only", action="append", metavar="TEXT",
                         help="run only the scenarios whose name contains TEXT (repeatable); "
                         "the floor always runs")
@@ -51,17 +51,14 @@ def count_models(models_dir: Path) -> int:
                if v.is_dir() and v.name.isdigit())
 
 
-def measure(server: Server, scenario: scenario_list.Scenario, seconds: float,
-            cpu: int | None) -> list[tuple[int, LoadResult]]:
-    check(server.base_url, scenario.request)
-    results = []
-    for connections in scenario.concurrency:
-        run_wrk(server.base_url, scenario.request, connections, WARMUP_SECONDS, cpu)
-        result = run_wrk(server.base_url, scenario.request, connections, seconds, cpu)
-        say(f"  {scenario.name:<38} c{connections:<2} {result.requests_per_second:>8.0f} req/s "
-            f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms")
-        results.append((connections, result))
-    return results
+def run(server: Server, scenario: scenario_list.Scenario, connections: int, seconds: float,
+        cpu: int | None) -> LoadResult:
+    """One measurement, after a short warm-up at the same concurrency."""
+    run_wrk(server.base_url, scenario.request, connections, WARMUP_SECONDS, cpu)
+    result = run_wrk(server.base_url, scenario.request, connections, seconds, cpu)
+    say(f"  {scenario.name:<38} c{connections:<2} {result.requests_per_second:>8.0f} req/s "
+        f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms")
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,51 +72,56 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = [s for s in scenario_list.build(args.mnist_dir)
                  if not args.only or s.name == scenario_list.FLOOR
                  or any(text in s.name for text in args.only)]
+    floor = next(s for s in scenarios if s.name == scenario_list.FLOOR)
     app_env = {"SERVING_MODELS_DIR": str(args.models_dir.resolve()), "SERVING_LOG_LEVEL": "warning"}
     say(f"benchmark: {expected} model versions in {args.models_dir}, {args.seconds:g} s a run, "
-        f"{pinning}")
-    raw: dict[str, list[tuple[int, LoadResult]]] = {}
-    floors: list[list[tuple[int, LoadResult]]] = []
-    floor = next(s for s in scenarios if s.name == scenario_list.FLOOR)
+        f"{pinning}; the floor is measured right before each scenario")
+    rows: list[Row] = []
+    floors: dict[int, list[LoadResult]] = {c: [] for c in floor.concurrency}
 
-    def floor_run() -> None:
-        with serve("bench.floor:create_app", FLOOR_PORT, {}, server_cpu, "/docs") as server:
-            floors.append(measure(server, floor, args.seconds, load_cpu))
+    def measure(server: Server, floor_server: Server, scenario: scenario_list.Scenario) -> None:
+        """Each concurrency: the floor, then the scenario; the ratio is to that floor run, so
+        the machine's drift over the run (it is shared) cancels out."""
+        check(server.base_url, scenario.request)
+        for connections in scenario.concurrency:
+            base = run(floor_server, floor, connections, args.seconds, load_cpu)
+            floors[connections].append(base)
+            result = run(server, scenario, connections, args.seconds, load_cpu)
+            rows.append(Row(scenario.name, connections, result,
+                            result.requests_per_second / base.requests_per_second,
+                            result.p99_ms / base.p99_ms))
 
-    floor_run()
-    with serve("app.main:create_app", APP_PORT, {**app_env, "SERVING_BATCHING": "false"},
-               server_cpu, "/health/ready", expected) as server:
-        cold_start = server.ready_seconds
-        say(f"  cold start: {cold_start:.2f} s to /health/ready with {expected} models")
-        for scenario in scenarios:
-            if scenario.server == "app":
-                raw[scenario.name] = measure(server, scenario, args.seconds, load_cpu)
-        resident_mb = server.rss_mb()
-    if any(s.server == "batching" for s in scenarios):
-        with serve("app.main:create_app", BATCHING_PORT, {**app_env, "SERVING_BATCHING": "true"},
+    with serve("bench.floor:create_app", FLOOR_PORT, {}, server_cpu, "/docs") as floor_server:
+        check(floor_server.base_url, floor.request)
+        with serve("app.main:create_app", APP_PORT, {**app_env, "SERVING_BATCHING": "false"},
                    server_cpu, "/health/ready", expected) as server:
+            cold_start = server.ready_seconds
+            say(f"  cold start: {cold_start:.2f} s to /health/ready with {expected} models")
             for scenario in scenarios:
-                if scenario.server == "batching":
-                    raw[scenario.name] = measure(server, scenario, args.seconds, load_cpu)
-    floor_run()  # again at the end: the floor is the mean of both, and its drift is shown
+                if scenario.server == "app":
+                    measure(server, floor_server, scenario)
+            resident_mb = server.rss_mb()
+        if any(s.server == "batching" for s in scenarios):
+            with serve("app.main:create_app", BATCHING_PORT,
+                       {**app_env, "SERVING_BATCHING": "true"}, server_cpu, "/health/ready",
+                       expected) as server:
+                for scenario in scenarios:
+                    if scenario.server == "batching":
+                        measure(server, floor_server, scenario)
 
-    floor_by_c = {}
-    for connections in floor.concurrency:
-        runs = [dict(run)[connections] for run in floors]
-        floor_by_c[connections] = LoadResult(
+    floor_rows = []
+    for connections, runs in floors.items():
+        mean = LoadResult(
             requests_per_second=sum(r.requests_per_second for r in runs) / len(runs),
             p50_ms=sum(r.p50_ms for r in runs) / len(runs),
             p99_ms=sum(r.p99_ms for r in runs) / len(runs),
             requests=sum(r.requests for r in runs),
             errors=sum(r.errors for r in runs),
         )
-    rows = [Row(floor.name, c, r, 1.0, 1.0) for c, r in floor_by_c.items()]
-    for name, results in raw.items():
-        for connections, result in results:
-            base = floor_by_c[connections]
-            rows.append(Row(name, connections, result, result.requests_per_second /
-                            base.requests_per_second, result.p99_ms / base.p99_ms))
-    drift = [dict(run)[16].requests_per_second for run in floors]
+        floor_rows.append(Row(f"{floor.name} (mean of {len(runs)} runs)", connections, mean, 1, 1))
+    rows = floor_rows + rows
+    drift = {c: [round(min(r.requests_per_second for r in runs)),
+                 round(max(r.requests_per_second for r in runs))] for c, runs in floors.items()}
 
     info = machine()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
@@ -127,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     say(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB, "
         f"Linux {info['kernel']}, Python {info['python']}; {pinning}")
     say(f"registry: {args.models_dir} ({expected} model versions); {args.seconds:g} s per run; "
-        f"floor c16 at start {drift[0]:.0f} req/s, at end {drift[-1]:.0f} req/s")
+        "x floor = ratio to the floor run just before; the floor ranged "
+        + ", ".join(f"{low}-{high} req/s at c{c}" for c, (low, high) in drift.items()))
     say("")
     say(table(rows))
     say("")
@@ -140,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     extra = {
         "finished_at": stamp, "machine": info, "pinning": pinning,
         "models_dir": str(args.models_dir), "model_versions": expected,
-        "seconds_per_run": args.seconds, "floor_c16_drift": drift,
+        "seconds_per_run": args.seconds, "floor_range_rps": drift,
         "cold_start_seconds": round(cold_start, 3), "resident_mb": round(resident_mb, 1),
         "targets": [vars(v) for v in results],
     }
