@@ -14,7 +14,7 @@ from typing import Self
 from pydantic import ValidationError
 
 from app.errors import ModelNotFoundError, ModelUnavailableError, VersionNotFoundError
-from app.memory import release_freed_memory
+from app.memory import settle_after_load
 from app.runtimes import LOADERS
 from app.runtimes.base import Runtime
 from app.schemas import ModelMetadata
@@ -170,7 +170,7 @@ class ModelRegistry:
             self._broken = broken
             self.scanned = True
             if report.loaded or report.removed:
-                release_freed_memory()
+                settle_after_load()
             return report
 
     def get(self, name: str, version: int | None = None) -> LoadedModel:
