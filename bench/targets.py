@@ -40,12 +40,13 @@ def _iris_p99(rows: list[Row]) -> Verdict | None:
 
 
 def _batching(rows: list[Row]) -> Verdict | None:
+    """On against off, each taken relative to its own adjacent floor run (the machine drifts)."""
     on = _find(rows, "mnist-cnn, 1 row, batching on", 16)
     off = _find(rows, "mnist-cnn, 1 row (784 numbers)", 16)
     if on is None or off is None:
         return None
-    gain = on.result.requests_per_second / off.result.requests_per_second
-    p99 = on.result.p99_ms / off.result.p99_ms
+    gain = on.rps_ratio / off.rps_ratio
+    p99 = on.p99_ratio / off.p99_ratio
     return Verdict("mnist-cnn c16 batching on/off: >= 1.3 x req/s, p99 <= 2 x",
                    f"{gain:.2f} x req/s, p99 {p99:.2f} x", gain >= 1.3 and p99 <= 2)
 
