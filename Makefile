@@ -9,7 +9,7 @@ export MNIST_DIR
 
 BIN := $(VENV)/bin
 
-.PHONY: install serve train test lint-deploy docker-smoke
+.PHONY: install serve train test lint-deploy docker-smoke bench
 
 # Reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -37,3 +37,12 @@ lint-deploy: install
 # Build the image and run it with a tiny registry mounted, baked and empty (needs Docker).
 docker-smoke: install
 	scripts/docker-smoke.sh
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+# The benchmark (README, Benchmark): trains the missing models, installs wrk when missing.
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m training --missing
+	$(BIN)/python -m bench

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import admin, health, models
+from app.batching import Batchers
 from app.errors import install_error_handlers
 from app.limits import RequestGuard
 from app.schemas import ErrorResponse
@@ -91,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.batchers = Batchers(
+        settings.batching, settings.max_batch_size, settings.max_latency_ms
+    )
     app.state.sync_metrics = sync_metrics
     app.state.registry = ModelRegistry(settings.models_dir)  # empty until the lifespan loads it
     install_error_handlers(app)

@@ -14,6 +14,7 @@ from typing import Self
 from pydantic import ValidationError
 
 from app.errors import ModelNotFoundError, ModelUnavailableError, VersionNotFoundError
+from app.memory import settle_after_load
 from app.runtimes import LOADERS
 from app.runtimes.base import Runtime
 from app.schemas import ModelMetadata
@@ -179,6 +180,8 @@ class ModelRegistry:
             self._models = {name: versions for name, versions in models.items() if versions}
             self._broken = broken
             self.scanned = True
+            if report.loaded or report.removed:
+                settle_after_load()
             return report
 
     def get(self, name: str, version: int | None = None) -> LoadedModel:

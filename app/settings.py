@@ -44,3 +44,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         [], description='Origins allowed by CORS, as JSON (\'["https://a.example"]\'); none: CORS off.'
     )
+    # Server-side micro-batching (app/batching.py): concurrent requests to one model version
+    # are scored in one runtime call.
+    batching: bool = Field(False, description="Batch concurrent predict calls per model.")
+    max_batch_size: int = Field(
+        32, ge=1, description="Most rows scored in one batched runtime call."
+    )
+    max_latency_ms: float = Field(
+        2.0, ge=0, description="Longest a batch waits for more requests before it is scored."
+    )

@@ -48,13 +48,14 @@ def test_missing_or_invalid_metadata_and_unloadable_artifact_are_reported(
 ) -> None:
     (iris_registry / "iris-svm" / "1" / "metadata.json").unlink()
     _rewrite_metadata(iris_registry / "iris-knn" / "1", class_labels="not a list")
-    # A file that matches its checksum but is not a joblib pickle.
+    # Artifacts that match their checksums but are neither a joblib pickle nor an ONNX model.
     folder = iris_registry / "iris-decision-tree" / "1"
-    (folder / "model.joblib").write_bytes(b"garbage")
     metadata = json.loads((folder / "metadata.json").read_text())
     from training.registry_writer import file_digest
 
-    metadata["files"]["model.joblib"] = file_digest(folder / "model.joblib")
+    for artifact in ("model.joblib", "model.onnx"):
+        (folder / artifact).write_bytes(b"garbage")
+        metadata["files"][artifact] = file_digest(folder / artifact)
     (folder / "metadata.json").write_text(json.dumps(metadata))
     registry = ModelRegistry.load(iris_registry)
     reasons = {b.name: b.reason for b in registry.broken()}

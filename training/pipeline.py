@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 SPECS: list[ModelSpec] = [*iris.SPECS, *mnist.SPECS, *keras_models.SPECS]
 EVALUATION_CHUNK = 1000
 LIBRARIES = {
-    "sklearn": ["numpy", "scikit-learn", "joblib"],
+    "sklearn": ["numpy", "scikit-learn", "joblib", "skl2onnx", "onnxruntime"],
     "keras": ["numpy", "keras", "tensorflow", "ai-edge-litert"],
 }
 

@@ -9,6 +9,7 @@ from typing import Any
 import joblib
 import numpy as np
 
+from training.onnx_export import export_onnx
 from training.spec import Array, Dataset, Trained
 
 Estimator = Any
@@ -22,16 +23,21 @@ def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = No
         chosen = np.random.default_rng(SEED).choice(len(features), train_rows, replace=False)
         features, targets = features[chosen], targets[chosen]
     estimator.fit(features, targets)
+    onnx_model, onnx_agreement = export_onnx(estimator, data.test_features)
 
     def predict_proba(batch: Array) -> Any:
         return np.asarray(estimator.predict_proba(batch), dtype=np.float64)
 
     def write_files(folder: Path) -> None:
         joblib.dump(estimator, folder / "model.joblib", compress=3)
+        if onnx_model is not None:  # the server's fast path; joblib stays the source of truth
+            (folder / "model.onnx").write_bytes(onnx_model)
 
     params = _params(estimator)
     params["train_rows"] = len(features)
-    return Trained(predict_proba, write_files, params=params)
+    return Trained(
+        predict_proba, write_files, params=params, extra_metrics={"onnx_export": onnx_agreement}
+    )
 
 
 def _params(estimator: Estimator) -> dict[str, Any]:

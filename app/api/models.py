@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import FileResponse
 
-from app.api.deps import MetricsDep, RegistryDep, SettingsDep
+from app.api.deps import RegistryDep, Serving, serving
+from app.api.fastjson import OrjsonRoute, json_response
 from app.api.uploads import read_images
-from app.errors import PlotNotFoundError, UnsupportedInputError, UnsupportedMediaTypeError
+from app.errors import PlotNotFoundError, UnsupportedInputError
 from app.inputs import to_batch
 from app.predicting import predict
 from app.registry import LoadedModel, ModelRegistry
@@ -23,7 +24,7 @@ from app.schemas import (
     PredictResponse,
 )
 
-router = APIRouter(prefix="/v1/models", tags=["models"])
+router = APIRouter(prefix="/v1/models", tags=["models"], route_class=OrjsonRoute)
 
 ModelName = Annotated[
     str,
@@ -47,19 +48,6 @@ PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {
     415: {"model": ErrorResponse, "description": "Unsupported content type"},
     422: {"model": ErrorResponse, "description": "Invalid rows or image, naming row and field"},
 }
-
-
-def require_json(request: Request) -> None:
-    """JSON predict routes take application/json (or a +json type) and nothing else."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise UnsupportedMediaTypeError(
-            f"Content type '{media_type or 'none'}' is not accepted: send application/json "
-            'like {"instances": [[...]]}, or images to the /predict/image route.'
-        )
-
-
-JsonBody = Depends(require_json)
 
 
 def summarize(name: str, registry: ModelRegistry) -> ModelSummary:
@@ -128,58 +116,56 @@ async def get_plot(
     return FileResponse(model.path / file_name, media_type="image/png")
 
 
-def _respond(request: Request, response: Response, model: LoadedModel) -> None:
-    response.headers["X-Model-Version"] = str(model.metadata.version)
+def _label(request: Request, model: LoadedModel) -> None:
+    """Name the model and version in the request metrics, errors included."""
     request.state.model = model.metadata.name
     request.state.version = str(model.metadata.version)
 
 
+def _respond(model: LoadedModel, body: dict[str, Any]) -> Response:
+    return json_response(body, {"X-Model-Version": str(model.metadata.version)})
+
+
 async def _predict_json(
-    request: Request, response: Response, body: PredictRequest, model: LoadedModel,
-    metrics: MetricsDep, settings: SettingsDep,
-) -> PredictResponse:
-    _respond(request, response, model)
-    batch = to_batch(body.instances, model.metadata.input, settings.max_batch_rows)
-    return predict(model, batch, metrics)
+    request: Request, body: PredictRequest, model: LoadedModel, context: Serving
+) -> Response:
+    _label(request, model)
+    batch = to_batch(body.instances, model.metadata.input, context.settings.max_batch_rows)
+    return _respond(model, await predict(model, batch, context.metrics, context.batchers))
 
 
-async def _predict_image(
-    request: Request, response: Response, model: LoadedModel, metrics: MetricsDep,
-    settings: SettingsDep,
-) -> PredictResponse:
-    _respond(request, response, model)
+async def _predict_image(request: Request, model: LoadedModel, context: Serving) -> Response:
+    _label(request, model)
     if model.metadata.input.kind != "image":
         raise UnsupportedInputError(
             f"Model '{model.metadata.name}' takes tabular rows, not images: "
             f"POST JSON to /v1/models/{model.metadata.name}/predict."
         )
-    images = await read_images(request, settings)
-    return predict(model, images.reshape(len(images), -1), metrics)
+    images = await read_images(request, context.settings)
+    rows = images.reshape(len(images), -1)
+    return _respond(model, await predict(model, rows, context.metrics, context.batchers))
 
 
 @router.post(
-    "/{name}/predict", responses=PREDICT_ERRORS, dependencies=[JsonBody],
+    "/{name}/predict", response_model=PredictResponse, responses=PREDICT_ERRORS,
     summary="Predict with the latest version",
 )
-async def predict_latest(
-    name: ModelName, body: PredictRequest, request: Request, response: Response,
-    registry: RegistryDep, metrics: MetricsDep, settings: SettingsDep,
-) -> PredictResponse:
+async def predict_latest(name: ModelName, body: PredictRequest, request: Request) -> Response:
     """Score a batch of rows with the latest version; one prediction per row, in order."""
-    return await _predict_json(request, response, body, registry.get(name), metrics, settings)
+    context = serving(request)
+    return await _predict_json(request, body, context.registry.get(name), context)
 
 
 @router.post(
-    "/{name}/versions/{version}/predict", responses=PREDICT_ERRORS, dependencies=[JsonBody],
+    "/{name}/versions/{version}/predict", response_model=PredictResponse, responses=PREDICT_ERRORS,
     summary="Predict with one version",
 )
 async def predict_version(
-    name: ModelName, version: Version, body: PredictRequest, request: Request,
-    response: Response, registry: RegistryDep, metrics: MetricsDep, settings: SettingsDep,
-) -> PredictResponse:
+    name: ModelName, version: Version, body: PredictRequest, request: Request
+) -> Response:
     """Score a batch of rows with one version; one prediction per row, in order."""
-    model = registry.get(name, version)
-    return await _predict_json(request, response, body, model, metrics, settings)
+    context = serving(request)
+    return await _predict_json(request, body, context.registry.get(name, version), context)
 
 
 IMAGE_BODY: dict[str, Any] = {
@@ -202,27 +188,22 @@ IMAGE_BODY: dict[str, Any] = {
 
 
 @router.post(
-    "/{name}/predict/image", responses=PREDICT_ERRORS, openapi_extra=IMAGE_BODY,
+    "/{name}/predict/image", response_model=PredictResponse, responses=PREDICT_ERRORS, openapi_extra=IMAGE_BODY,
     summary="Predict digits from images with the latest version",
 )
-async def predict_image_latest(
-    name: ModelName, request: Request, response: Response, registry: RegistryDep,
-    metrics: MetricsDep, settings: SettingsDep,
-) -> PredictResponse:
+async def predict_image_latest(name: ModelName, request: Request) -> Response:
     """One or more images as multipart `file` parts, or one image as the raw body.
     Any size, greyscale/RGB/RGBA, dark-on-light or light-on-dark: each is turned into an
     MNIST-style 28x28 digit first."""
-    return await _predict_image(request, response, registry.get(name), metrics, settings)
+    context = serving(request)
+    return await _predict_image(request, context.registry.get(name), context)
 
 
 @router.post(
-    "/{name}/versions/{version}/predict/image", responses=PREDICT_ERRORS,
+    "/{name}/versions/{version}/predict/image", response_model=PredictResponse, responses=PREDICT_ERRORS,
     openapi_extra=IMAGE_BODY, summary="Predict digits from images with one version",
 )
-async def predict_image_version(
-    name: ModelName, version: Version, request: Request, response: Response,
-    registry: RegistryDep, metrics: MetricsDep, settings: SettingsDep,
-) -> PredictResponse:
+async def predict_image_version(name: ModelName, version: Version, request: Request) -> Response:
     """As /predict/image, with one version."""
-    model = registry.get(name, version)
-    return await _predict_image(request, response, model, metrics, settings)
+    context = serving(request)
+    return await _predict_image(request, context.registry.get(name, version), context)

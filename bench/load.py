@@ -1,0 +1,99 @@
+"""Drive a server with wrk over loopback and read its throughput and latency percentiles."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.servers import pin
+
+# wrk calls done() once at the end; it prints one JSON line the runner parses.
+SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "%(content_type)s"
+local file = io.open("%(body_path)s", "rb")
+wrk.body = file:read("*all")
+file:close()
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, "errors": %%d, "non_2xx": %%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Request:
+    """One scenario's HTTP request: path, body and content type."""
+
+    path: str
+    body: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def ensure_wrk() -> str:
+    """The wrk binary; installed from the distribution (apt-get) when missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]):
+        subprocess.run([*sudo, *command], check=True, timeout=600)
+    found = shutil.which("wrk")
+    if not found:
+        raise RuntimeError("wrk is not installed and apt-get could not install it")
+    return found
+
+
+def check(base_url: str, request: Request) -> bytes:
+    """Send the request once: a scenario that fails (non-2xx) must not be timed."""
+    sent = urllib.request.Request(
+        base_url + request.path, data=request.body, method="POST",
+        headers={"Content-Type": request.content_type},
+    )
+    with urllib.request.urlopen(sent, timeout=10) as response:
+        body: bytes = response.read()
+        return body
+
+
+def run_wrk(
+    base_url: str, request: Request, connections: int, seconds: float, cpu: int | None
+) -> LoadResult:
+    """`connections` clients, each sending the request again as soon as it is answered."""
+    wrk = ensure_wrk()
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        body_path = Path(folder) / "body"
+        body_path.write_bytes(request.body)
+        script = Path(folder) / "scenario.lua"
+        script.write_text(SCRIPT % {"content_type": request.content_type, "body_path": body_path})
+        command = [*pin(cpu), wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s",
+                   "-s", str(script), base_url + request.path]
+        output = subprocess.run(
+            command, capture_output=True, text=True, check=True, timeout=seconds + 30
+        ).stdout
+    summary = json.loads(output.strip().splitlines()[-1])
+    return LoadResult(
+        requests_per_second=summary["requests"] / (summary["duration_us"] / 1e6),
+        p50_ms=summary["p50_us"] / 1000,
+        p99_ms=summary["p99_us"] / 1000,
+        requests=summary["requests"],
+        errors=summary["errors"] + summary["non_2xx"],
+    )

@@ -1,0 +1,53 @@
+"""What the benchmark measures: each scenario's request, server and concurrency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import payloads
+from bench.load import Request
+
+JSON = "application/json"
+FLOOR = "floor"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One request sent by `connections` clients to one of the run's servers."""
+
+    name: str
+    server: str  # "floor", "app" (batching off) or "batching" (batching on)
+    request: Request
+    concurrency: tuple[int, ...] = (1, 16)
+
+
+def predict(model: str, rows: list[list[float]] | list[list[int]]) -> Request:
+    return Request(f"/v1/models/{model}/predict", payloads.json_body(rows), JSON)
+
+
+def upload(model: str, image: bytes) -> Request:
+    body, content_type = payloads.multipart(image)
+    return Request(f"/v1/models/{model}/predict/image", body, content_type)
+
+
+def build(mnist_dir: Path | None) -> list[Scenario]:
+    digit = payloads.mnist_digit(mnist_dir)
+    pixels = [digit.reshape(-1).tolist()]
+    floor = Request("/floor", payloads.json_body(payloads.iris_rows(1)), JSON)
+    return [
+        Scenario(FLOOR, "floor", floor),
+        Scenario("iris-logistic-regression, 1 row", "app",
+                 predict("iris-logistic-regression", payloads.iris_rows(1))),
+        Scenario("iris-random-forest, 1 row", "app",
+                 predict("iris-random-forest", payloads.iris_rows(1))),
+        Scenario("iris-logistic-regression, 64 rows", "app",
+                 predict("iris-logistic-regression", payloads.iris_rows(64))),
+        Scenario("mnist-mlp, 1 row (784 numbers)", "app", predict("mnist-mlp", pixels)),
+        Scenario("mnist-cnn, 1 row (784 numbers)", "app", predict("mnist-cnn", pixels)),
+        Scenario("mnist-cnn, 28x28 PNG upload", "app",
+                 upload("mnist-cnn", payloads.digit_png_28(digit))),
+        Scenario("mnist-cnn, 280x280 RGBA PNG upload", "app",
+                 upload("mnist-cnn", payloads.digit_png_280_rgba(digit))),
+        Scenario("mnist-cnn, 1 row, batching on", "batching", predict("mnist-cnn", pixels)),
+    ]

@@ -1,0 +1,95 @@
+"""Start a uvicorn server as its own process, pinned to a core, and measure it from outside."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+START_TIMEOUT_SECONDS = 60.0
+POLL_SECONDS = 0.01
+# The settings every server of the run shares, the floor included.
+UVICORN_FLAGS = [
+    "--host", "127.0.0.1", "--workers", "1", "--loop", "uvloop", "--http", "httptools",
+    "--no-access-log", "--log-level", "warning",
+]
+
+
+@dataclass
+class Server:
+    """A running server process: where it listens and how long it took to be ready."""
+
+    process: subprocess.Popen[bytes]
+    base_url: str
+    ready_seconds: float
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process, from /proc."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS line")
+
+
+def pin(cpu: int | None) -> list[str]:
+    """The taskset prefix that pins a command to `cpu`, or nothing."""
+    if cpu is None or shutil.which("taskset") is None:
+        return []
+    return ["taskset", "-c", str(cpu)]
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+@contextmanager
+def serve(
+    app: str, port: int, env: dict[str, str], cpu: int | None, ready_path: str,
+    expect_models: int | None = None,
+) -> Iterator[Server]:
+    """Start `uvicorn <app> --factory`; yield once `ready_path` answers 200 (with every model)."""
+    command = [*pin(cpu), sys.executable, "-m", "uvicorn", app, "--factory",
+               "--port", str(port), *UVICORN_FLAGS]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env={**os.environ, **env})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = started + START_TIMEOUT_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{app} exited with {process.returncode} before it was ready")
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"{app} not ready after {START_TIMEOUT_SECONDS:.0f} s")
+            try:
+                status, body = _get(url + ready_path)
+            except OSError:  # not listening yet
+                status, body = 0, b""
+            if status == 200:
+                if expect_models is None:
+                    break
+                ready = json.loads(body)
+                if ready.get("models_ready") == expect_models:
+                    break
+            time.sleep(POLL_SECONDS)
+        yield Server(process, url, time.perf_counter() - started)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
