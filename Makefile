@@ -9,7 +9,7 @@ export MNIST_DIR
 
 BIN := $(VENV)/bin
 
-.PHONY: install serve train test lint-deploy docker-smoke bench
+.PHONY: install serve train test lint lint-deploy docker-smoke bench
 
 # Reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -28,6 +28,12 @@ serve: train
 
 test: install
 	$(BIN)/python -m pytest
+
+# Style and types (../shared/STYLE.md): ruff, then mypy --strict.
+lint: install
+	$(BIN)/ruff check app training tests bench
+	$(BIN)/ruff format --check app training tests bench
+	$(BIN)/mypy app training
 
 # The Dockerfiles (hadolint) and the Kubernetes manifests (their schemas, offline).
 lint-deploy: install

@@ -17,7 +17,8 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 def main() -> None:
     settings = Settings()
     # uvicorn drains in-flight requests on SIGTERM, then re-raises the signal to end the process;
-    # this handler turns that last step into exit status 0, what orchestrators expect of a clean stop.
+    # this handler turns that last step into exit status 0, what orchestrators expect of a
+    # clean stop.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "app.main:create_app",

@@ -57,7 +57,8 @@ class Batcher:
 
     def _take(self) -> list[_Waiting]:
         """The oldest requests, up to `max_batch_size` rows (always at least one request)."""
-        taken, rows = [], 0
+        taken: list[_Waiting] = []
+        rows = 0
         while self._queue and (not taken or rows + len(self._queue[0].rows) <= self._max_rows):
             waiting = self._queue.pop(0)
             taken.append(waiting)

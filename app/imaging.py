@@ -1,7 +1,8 @@
 """Turn an uploaded picture of a digit into a 28x28 MNIST-style array, the way MNIST was made.
 
 Ink is found and made bright (whatever the polarity, colour or transparency), cropped to its
-bounding box, fitted into 20x20 keeping the aspect ratio, and centred by its centre of mass in 28x28.
+bounding box, fitted into 20x20 keeping the aspect ratio, and centred by its centre of mass in
+28x28.
 """
 
 from __future__ import annotations

@@ -41,16 +41,22 @@ def _tabular_row(row: Any, spec: InputSpec, index: int, errors: list[dict[str, A
         return [(name, row[name]) for name in names]
     if isinstance(row, list):
         if len(row) != spec.n_features:
-            errors.append({
-                "loc": ["instances", index],
-                "message": f"expected {spec.n_features} numbers ({', '.join(names)}), got {len(row)}",
-            })
+            errors.append(
+                {
+                    "loc": ["instances", index],
+                    "message": f"expected {spec.n_features} numbers ({', '.join(names)}), "
+                    f"got {len(row)}",
+                }
+            )
             return []
         return list(zip(names or range(len(row)), row, strict=True))
-    errors.append({
-        "loc": ["instances", index],
-        "message": f"expected a list of {spec.n_features} numbers or an object keyed by feature name",
-    })
+    errors.append(
+        {
+            "loc": ["instances", index],
+            "message": f"expected a list of {spec.n_features} numbers "
+            "or an object keyed by feature name",
+        }
+    )
     return []
 
 
@@ -58,19 +64,24 @@ def _image_row(row: Any, spec: InputSpec, index: int, errors: list[dict[str, Any
     height, width = spec.shape or [spec.n_features, 1]
     if isinstance(row, list) and row and all(isinstance(line, list) for line in row):
         if len(row) != height or any(len(line) != width for line in row):
-            errors.append({
-                "loc": ["instances", index],
-                "message": f"expected {height} rows of {width} pixels",
-            })
+            errors.append(
+                {
+                    "loc": ["instances", index],
+                    "message": f"expected {height} rows of {width} pixels",
+                }
+            )
             return []
         return [(i, value) for i, value in enumerate(v for line in row for v in line)]
     if isinstance(row, list) and len(row) == spec.n_features:
         return list(enumerate(row))
     size = len(row) if isinstance(row, list) else type(row).__name__
-    errors.append({
-        "loc": ["instances", index],
-        "message": f"expected {spec.n_features} pixel values or {height} rows of {width}, got {size}",
-    })
+    errors.append(
+        {
+            "loc": ["instances", index],
+            "message": f"expected {spec.n_features} pixel values or {height} rows of {width}, "
+            f"got {size}",
+        }
+    )
     return []
 
 

@@ -15,16 +15,17 @@ from app.api import admin, health, models
 from app.batching import Batchers
 from app.errors import install_error_handlers
 from app.limits import RequestGuard
-from app.schemas import ErrorResponse
 from app.metrics import Metrics, MetricsMiddleware
 from app.registry import ModelRegistry
+from app.schemas import ErrorResponse
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 DESCRIPTION = """Serves the Iris and MNIST classifiers of a versioned model registry.
 
-Every non-2xx response has the body `{"error": {"code": "...", "message": "...", "details": [...]}}`.
+Every non-2xx response has the body
+`{"error": {"code": "...", "message": "...", "details": [...]}}`.
 """
 
 
@@ -61,7 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             logger.warning(
                 "no model loaded from %s: live but not ready (see the skipped versions above, "
                 "or train with: python -m training --registry-dir %s)",
-                settings.models_dir, settings.models_dir,
+                settings.models_dir,
+                settings.models_dir,
             )
         rescan = None
         if settings.reload_interval_seconds > 0:
@@ -104,7 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The first added is the innermost: metrics see every response, overload and deadline ones too.
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(

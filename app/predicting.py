@@ -34,9 +34,15 @@ def shape(model: LoadedModel, probabilities: Array, metrics: Metrics) -> dict[st
             metrics.predictions.labels(model.metadata.name, labels[index]).inc(count)
     rounded = np.round(probabilities, 6).tolist()
     predictions = [
-        {"label": labels[index], "class_index": index,
-         "probabilities": dict(zip(labels, row, strict=True))}
+        {
+            "label": labels[index],
+            "class_index": index,
+            "probabilities": dict(zip(labels, row, strict=True)),
+        }
         for index, row in zip(winners.tolist(), rounded, strict=True)
     ]
-    return {"model": model.metadata.name, "version": model.metadata.version,
-            "predictions": predictions}
+    return {
+        "model": model.metadata.name,
+        "version": model.metadata.version,
+        "predictions": predictions,
+    }

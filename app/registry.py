@@ -86,7 +86,8 @@ def load_version(folder: Path, name: str, version: int) -> LoadedModel:
         raise VersionLoadError(f"metadata.json is invalid: {where}: {first['msg']}") from exc
     if (metadata.name, metadata.version) != (name, version):
         raise VersionLoadError(
-            f"metadata.json says {metadata.name} version {metadata.version}, folder is {name}/{version}"
+            f"metadata.json says {metadata.name} version {metadata.version}, "
+            f"folder is {name}/{version}"
         )
     if metadata.framework not in LOADERS:
         raise VersionLoadError(f"unknown framework {metadata.framework!r}")
@@ -160,7 +161,8 @@ class ModelRegistry:
                     # OSError: a file this process may not read (permissions) skips the version
                     # too, reported without the path, which clients must not see.
                     reason = (
-                        str(exc) if isinstance(exc, VersionLoadError)
+                        str(exc)
+                        if isinstance(exc, VersionLoadError)
                         else f"a file cannot be read ({exc.strerror})"
                     )
                     broken[(name, version)] = BrokenVersion(name, version, reason, stamp)

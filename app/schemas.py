@@ -97,11 +97,15 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"instances": [IRIS_ROW]},
+                {"instances": [list(IRIS_ROW)]},
                 {
                     "instances": [
-                        {"sepal_length": 6.7, "sepal_width": 3.0, "petal_length": 5.2,
-                         "petal_width": 2.3}
+                        {
+                            "sepal_length": 6.7,
+                            "sepal_width": 3.0,
+                            "petal_length": 5.2,
+                            "petal_width": 2.3,
+                        }
                     ]
                 },
             ]
@@ -128,8 +132,11 @@ class PredictResponse(BaseModel):
                     "model": "iris-logistic-regression",
                     "version": 1,
                     "predictions": [
-                        {"label": "setosa", "class_index": 0,
-                         "probabilities": {"setosa": 0.98, "versicolor": 0.02, "virginica": 0.0}}
+                        {
+                            "label": "setosa",
+                            "class_index": 0,
+                            "probabilities": {"setosa": 0.98, "versicolor": 0.02, "virginica": 0.0},
+                        }
                     ],
                 }
             ]

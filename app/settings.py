@@ -17,8 +17,8 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to listen on (python -m app).")
     port: int = Field(8000, ge=1, le=65535, description="Port to listen on (python -m app).")
     workers: int = Field(1, ge=1, description="uvicorn worker processes (python -m app).")
-    graceful_shutdown_seconds: float = Field(
-        20.0, gt=0, description="On SIGTERM, how long in-flight requests get to finish."
+    graceful_shutdown_seconds: int = Field(
+        20, ge=1, description="On SIGTERM, how long in-flight requests get to finish."
     )
     models_dir: Path = Field(Path("models"), description="The registry folder to serve.")
     admin_token: SecretStr | None = Field(
@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_batch_rows: int = Field(1024, ge=1, description="Rows (or images) per predict request.")
     max_image_pixels: int = Field(
-        25_000_000, ge=1, description="Largest image accepted (width x height), checked before decoding."
+        25_000_000,
+        ge=1,
+        description="Largest image accepted (width x height), checked before decoding.",
     )
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1, description="Largest request body; larger ones get 413 unread."
@@ -42,7 +44,8 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Deadline of a request; past it, 504 and the work is abandoned."
     )
     cors_origins: list[str] = Field(
-        [], description='Origins allowed by CORS, as JSON (\'["https://a.example"]\'); none: CORS off.'
+        [],
+        description="Origins allowed by CORS, as JSON ('[\"https://a.example\"]'); none: CORS off.",
     )
     # Server-side micro-batching (app/batching.py): concurrent requests to one model version
     # are scored in one runtime call.

@@ -1,1 +1,1 @@
-"""The serving benchmark: real uvicorn servers on loopback, driven by wrk, reported against a floor."""
+"""The serving benchmark: real uvicorn servers on loopback, driven by wrk, against a floor."""

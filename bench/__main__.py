@@ -26,17 +26,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "of each scenario at 1 and 16 clients, as ratios to a bare FastAPI route measured in "
         "the same run; cold start and resident memory with every model loaded.",
     )
-    parser.add_argument("--models-dir", type=Path, default=Path("models"),
-                        help="the trained registry to serve (default: models/)")
-    parser.add_argument("--mnist-dir", type=Path, default=None,
-                        help="MNIST IDX files, for the digit sent (default: as python -m training)")
-    parser.add_argument("--seconds", type=float, default=8.0,
-                        help="length of each measurement (default: 8)")
-    parser.add_argument("--only", action="append", metavar="TEXT",
-                        help="run only the scenarios whose name contains TEXT (repeatable); "
-                        "the floor always runs")
-    parser.add_argument("--results-dir", type=Path, default=Path("bench/results"),
-                        help="where the JSON file and the chart go (default: bench/results/)")
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=Path("models"),
+        help="the trained registry to serve (default: models/)",
+    )
+    parser.add_argument(
+        "--mnist-dir",
+        type=Path,
+        default=None,
+        help="MNIST IDX files, for the digit sent (default: as python -m training)",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=8.0, help="length of each measurement (default: 8)"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="run only the scenarios whose name contains TEXT (repeatable); the floor always runs",
+    )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=Path("bench/results"),
+        help="where the JSON file and the chart go (default: bench/results/)",
+    )
     return parser.parse_args(argv)
 
 
@@ -47,17 +63,29 @@ def say(text: str) -> None:
 
 def count_models(models_dir: Path) -> int:
     """Model versions on disk: what /health/ready must report once everything is loaded."""
-    return sum(1 for m in models_dir.iterdir() if m.is_dir() for v in m.iterdir()
-               if v.is_dir() and v.name.isdigit())
+    return sum(
+        1
+        for m in models_dir.iterdir()
+        if m.is_dir()
+        for v in m.iterdir()
+        if v.is_dir() and v.name.isdigit()
+    )
 
 
-def run(server: Server, scenario: scenario_list.Scenario, connections: int, seconds: float,
-        cpu: int | None) -> LoadResult:
+def run(
+    server: Server,
+    scenario: scenario_list.Scenario,
+    connections: int,
+    seconds: float,
+    cpu: int | None,
+) -> LoadResult:
     """One measurement, after a short warm-up at the same concurrency."""
     run_wrk(server.base_url, scenario.request, connections, WARMUP_SECONDS, cpu)
     result = run_wrk(server.base_url, scenario.request, connections, seconds, cpu)
-    say(f"  {scenario.name:<38} c{connections:<2} {result.requests_per_second:>8.0f} req/s "
-        f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms")
+    say(
+        f"  {scenario.name:<38} c{connections:<2} {result.requests_per_second:>8.0f} req/s "
+        f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
+    )
     return result
 
 
@@ -66,16 +94,25 @@ def main(argv: list[str] | None = None) -> int:
     ensure_wrk()
     two_cores = (os.cpu_count() or 1) >= 2
     server_cpu, load_cpu = (0, 1) if two_cores else (None, None)
-    pinning = ("server pinned to CPU 0 (taskset), wrk to CPU 1" if two_cores
-               else "one core: server and wrk share it (not pinned)")
+    pinning = (
+        "server pinned to CPU 0 (taskset), wrk to CPU 1"
+        if two_cores
+        else "one core: server and wrk share it (not pinned)"
+    )
     expected = count_models(args.models_dir)
-    scenarios = [s for s in scenario_list.build(args.mnist_dir)
-                 if not args.only or s.name == scenario_list.FLOOR
-                 or any(text in s.name for text in args.only)]
+    scenarios = [
+        s
+        for s in scenario_list.build(args.mnist_dir)
+        if not args.only
+        or s.name == scenario_list.FLOOR
+        or any(text in s.name for text in args.only)
+    ]
     floor = next(s for s in scenarios if s.name == scenario_list.FLOOR)
     app_env = {"SERVING_MODELS_DIR": str(args.models_dir.resolve()), "SERVING_LOG_LEVEL": "warning"}
-    say(f"benchmark: {expected} model versions in {args.models_dir}, {args.seconds:g} s a run, "
-        f"{pinning}; the floor is measured right before each scenario")
+    say(
+        f"benchmark: {expected} model versions in {args.models_dir}, {args.seconds:g} s a run, "
+        f"{pinning}; the floor is measured right before each scenario"
+    )
     rows: list[Row] = []
     floors: dict[int, list[LoadResult]] = {c: [] for c in floor.concurrency}
 
@@ -87,14 +124,26 @@ def main(argv: list[str] | None = None) -> int:
             base = run(floor_server, floor, connections, args.seconds, load_cpu)
             floors[connections].append(base)
             result = run(server, scenario, connections, args.seconds, load_cpu)
-            rows.append(Row(scenario.name, connections, result,
-                            result.requests_per_second / base.requests_per_second,
-                            result.p99_ms / base.p99_ms))
+            rows.append(
+                Row(
+                    scenario.name,
+                    connections,
+                    result,
+                    result.requests_per_second / base.requests_per_second,
+                    result.p99_ms / base.p99_ms,
+                )
+            )
 
     with serve("bench.floor:create_app", FLOOR_PORT, {}, server_cpu, "/docs") as floor_server:
         check(floor_server.base_url, floor.request)
-        with serve("app.main:create_app", APP_PORT, {**app_env, "SERVING_BATCHING": "false"},
-                   server_cpu, "/health/ready", expected) as server:
+        with serve(
+            "app.main:create_app",
+            APP_PORT,
+            {**app_env, "SERVING_BATCHING": "false"},
+            server_cpu,
+            "/health/ready",
+            expected,
+        ) as server:
             cold_start = server.ready_seconds
             say(f"  cold start: {cold_start:.2f} s to /health/ready with {expected} models")
             for scenario in scenarios:
@@ -102,9 +151,14 @@ def main(argv: list[str] | None = None) -> int:
                     measure(server, floor_server, scenario)
             resident_mb = server.rss_mb()
         if any(s.server == "batching" for s in scenarios):
-            with serve("app.main:create_app", BATCHING_PORT,
-                       {**app_env, "SERVING_BATCHING": "true"}, server_cpu, "/health/ready",
-                       expected) as server:
+            with serve(
+                "app.main:create_app",
+                BATCHING_PORT,
+                {**app_env, "SERVING_BATCHING": "true"},
+                server_cpu,
+                "/health/ready",
+                expected,
+            ) as server:
                 for scenario in scenarios:
                     if scenario.server == "batching":
                         measure(server, floor_server, scenario)
@@ -120,17 +174,26 @@ def main(argv: list[str] | None = None) -> int:
         )
         floor_rows.append(Row(f"{floor.name} (mean of {len(runs)} runs)", connections, mean, 1, 1))
     rows = floor_rows + rows
-    drift = {c: [round(min(r.requests_per_second for r in runs)),
-                 round(max(r.requests_per_second for r in runs))] for c, runs in floors.items()}
+    drift = {
+        c: [
+            round(min(r.requests_per_second for r in runs)),
+            round(max(r.requests_per_second for r in runs)),
+        ]
+        for c, runs in floors.items()
+    }
 
     info = machine()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     say("")
-    say(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB, "
-        f"Linux {info['kernel']}, Python {info['python']}; {pinning}")
-    say(f"registry: {args.models_dir} ({expected} model versions); {args.seconds:g} s per run; "
+    say(
+        f"machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB, "
+        f"Linux {info['kernel']}, Python {info['python']}; {pinning}"
+    )
+    say(
+        f"registry: {args.models_dir} ({expected} model versions); {args.seconds:g} s per run; "
         "x floor = ratio to the floor run just before; the floor ranged "
-        + ", ".join(f"{low}-{high} req/s at c{c}" for c, (low, high) in drift.items()))
+        + ", ".join(f"{low}-{high} req/s at c{c}" for c, (low, high) in drift.items())
+    )
     say("")
     say(table(rows))
     say("")
@@ -141,10 +204,15 @@ def main(argv: list[str] | None = None) -> int:
     for verdict in results:
         say(f"  {'met    ' if verdict.met else 'NOT MET'}  {verdict.target}: {verdict.measured}")
     extra = {
-        "finished_at": stamp, "machine": info, "pinning": pinning,
-        "models_dir": str(args.models_dir), "model_versions": expected,
-        "seconds_per_run": args.seconds, "floor_range_rps": drift,
-        "cold_start_seconds": round(cold_start, 3), "resident_mb": round(resident_mb, 1),
+        "finished_at": stamp,
+        "machine": info,
+        "pinning": pinning,
+        "models_dir": str(args.models_dir),
+        "model_versions": expected,
+        "seconds_per_run": args.seconds,
+        "floor_range_rps": drift,
+        "cold_start_seconds": round(cold_start, 3),
+        "resident_mb": round(resident_mb, 1),
         "targets": [vars(v) for v in results],
     }
     json_path = args.results_dir / f"bench-{stamp}.json"

@@ -66,7 +66,9 @@ def ensure_wrk() -> str:
 def check(base_url: str, request: Request) -> bytes:
     """Send the request once: a scenario that fails (non-2xx) must not be timed."""
     sent = urllib.request.Request(
-        base_url + request.path, data=request.body, method="POST",
+        base_url + request.path,
+        data=request.body,
+        method="POST",
         headers={"Content-Type": request.content_type},
     )
     with urllib.request.urlopen(sent, timeout=10) as response:
@@ -84,8 +86,18 @@ def run_wrk(
         body_path.write_bytes(request.body)
         script = Path(folder) / "scenario.lua"
         script.write_text(SCRIPT % {"content_type": request.content_type, "body_path": body_path})
-        command = [*pin(cpu), wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s",
-                   "-s", str(script), base_url + request.path]
+        command = [
+            *pin(cpu),
+            wrk,
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            base_url + request.path,
+        ]
         output = subprocess.run(
             command, capture_output=True, text=True, check=True, timeout=seconds + 30
         ).stdout

@@ -52,7 +52,7 @@ def digit_png_280_rgba(digit: np.ndarray) -> bytes:
 def multipart(file_bytes: bytes, content_type: str = "image/png") -> tuple[bytes, str]:
     """One `file` part, as `curl -F file=@digit.png` sends it; returns body and content type."""
     head = (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"digit.png\"\r\n"
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="digit.png"\r\n'
         f"Content-Type: {content_type}\r\n\r\n"
     ).encode()
     body = head + file_bytes + f"\r\n--{BOUNDARY}--\r\n".encode()

@@ -43,15 +43,21 @@ def machine() -> dict[str, Any]:
 
 
 def table(rows: list[Row]) -> str:
-    header = (f"| {'scenario':<36} | {'c':>2} | {'req/s':>7} | {'x floor':>7} | {'p50 ms':>6} "
-              f"| {'p99 ms':>6} | {'p99 x floor':>11} |")
-    lines = [header, "|" + "|".join("-" * (len(cell) + 0) for cell in header.split("|")[1:-1]) + "|"]
+    header = (
+        f"| {'scenario':<36} | {'c':>2} | {'req/s':>7} | {'x floor':>7} | {'p50 ms':>6} "
+        f"| {'p99 ms':>6} | {'p99 x floor':>11} |"
+    )
+    lines = [
+        header,
+        "|" + "|".join("-" * (len(cell) + 0) for cell in header.split("|")[1:-1]) + "|",
+    ]
     for row in rows:
         r = row.result
         errors = f" ({r.errors} errors)" if r.errors else ""
         lines.append(
             f"| {row.scenario + errors:<36} | {row.connections:>2} | {r.requests_per_second:>7.0f} "
-            f"| {row.rps_ratio:>7.2f} | {r.p50_ms:>6.2f} | {r.p99_ms:>6.2f} | {row.p99_ratio:>11.2f} |"
+            f"| {row.rps_ratio:>7.2f} | {r.p50_ms:>6.2f} | {r.p99_ms:>6.2f} "
+            f"| {row.p99_ratio:>11.2f} |"
         )
     return "\n".join(lines)
 
@@ -61,8 +67,13 @@ def write_json(path: Path, rows: list[Row], extra: dict[str, Any]) -> None:
     document = {
         **extra,
         "scenarios": [
-            {"scenario": row.scenario, "connections": row.connections, **asdict(row.result),
-             "rps_ratio": round(row.rps_ratio, 4), "p99_ratio": round(row.p99_ratio, 4)}
+            {
+                "scenario": row.scenario,
+                "connections": row.connections,
+                **asdict(row.result),
+                "rps_ratio": round(row.rps_ratio, 4),
+                "p99_ratio": round(row.p99_ratio, 4),
+            }
             for row in rows
         ],
     }

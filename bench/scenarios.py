@@ -37,17 +37,28 @@ def build(mnist_dir: Path | None) -> list[Scenario]:
     floor = Request("/floor", payloads.json_body(payloads.iris_rows(1)), JSON)
     return [
         Scenario(FLOOR, "floor", floor),
-        Scenario("iris-logistic-regression, 1 row", "app",
-                 predict("iris-logistic-regression", payloads.iris_rows(1))),
-        Scenario("iris-random-forest, 1 row", "app",
-                 predict("iris-random-forest", payloads.iris_rows(1))),
-        Scenario("iris-logistic-regression, 64 rows", "app",
-                 predict("iris-logistic-regression", payloads.iris_rows(64))),
+        Scenario(
+            "iris-logistic-regression, 1 row",
+            "app",
+            predict("iris-logistic-regression", payloads.iris_rows(1)),
+        ),
+        Scenario(
+            "iris-random-forest, 1 row", "app", predict("iris-random-forest", payloads.iris_rows(1))
+        ),
+        Scenario(
+            "iris-logistic-regression, 64 rows",
+            "app",
+            predict("iris-logistic-regression", payloads.iris_rows(64)),
+        ),
         Scenario("mnist-mlp, 1 row (784 numbers)", "app", predict("mnist-mlp", pixels)),
         Scenario("mnist-cnn, 1 row (784 numbers)", "app", predict("mnist-cnn", pixels)),
-        Scenario("mnist-cnn, 28x28 PNG upload", "app",
-                 upload("mnist-cnn", payloads.digit_png_28(digit))),
-        Scenario("mnist-cnn, 280x280 RGBA PNG upload", "app",
-                 upload("mnist-cnn", payloads.digit_png_280_rgba(digit))),
+        Scenario(
+            "mnist-cnn, 28x28 PNG upload", "app", upload("mnist-cnn", payloads.digit_png_28(digit))
+        ),
+        Scenario(
+            "mnist-cnn, 280x280 RGBA PNG upload",
+            "app",
+            upload("mnist-cnn", payloads.digit_png_280_rgba(digit)),
+        ),
         Scenario("mnist-cnn, 1 row, batching on", "batching", predict("mnist-cnn", pixels)),
     ]

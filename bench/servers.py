@@ -20,8 +20,17 @@ START_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.01
 # The settings every server of the run shares, the floor included.
 UVICORN_FLAGS = [
-    "--host", "127.0.0.1", "--workers", "1", "--loop", "uvloop", "--http", "httptools",
-    "--no-access-log", "--log-level", "warning",
+    "--host",
+    "127.0.0.1",
+    "--workers",
+    "1",
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--no-access-log",
+    "--log-level",
+    "warning",
 ]
 
 
@@ -58,12 +67,25 @@ def _get(url: str) -> tuple[int, bytes]:
 
 @contextmanager
 def serve(
-    app: str, port: int, env: dict[str, str], cpu: int | None, ready_path: str,
+    app: str,
+    port: int,
+    env: dict[str, str],
+    cpu: int | None,
+    ready_path: str,
     expect_models: int | None = None,
 ) -> Iterator[Server]:
     """Start `uvicorn <app> --factory`; yield once `ready_path` answers 200 (with every model)."""
-    command = [*pin(cpu), sys.executable, "-m", "uvicorn", app, "--factory",
-               "--port", str(port), *UVICORN_FLAGS]
+    command = [
+        *pin(cpu),
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--factory",
+        "--port",
+        str(port),
+        *UVICORN_FLAGS,
+    ]
     started = time.perf_counter()
     process = subprocess.Popen(command, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"

@@ -27,8 +27,10 @@ def _ratio(name: str, scenario: str, least: float) -> Callable[[list[Row]], Verd
         row = _find(rows, scenario, 16)
         if row is None:
             return None
-        return Verdict(f"{name}: >= {least} x floor req/s", f"{row.rps_ratio:.2f} x",
-                       row.rps_ratio >= least)
+        return Verdict(
+            f"{name}: >= {least} x floor req/s", f"{row.rps_ratio:.2f} x", row.rps_ratio >= least
+        )
+
     return check
 
 
@@ -47,8 +49,11 @@ def _batching(rows: list[Row]) -> Verdict | None:
         return None
     gain = on.rps_ratio / off.rps_ratio
     p99 = on.p99_ratio / off.p99_ratio
-    return Verdict("mnist-cnn c16 batching on/off: >= 1.3 x req/s, p99 <= 2 x",
-                   f"{gain:.2f} x req/s, p99 {p99:.2f} x", gain >= 1.3 and p99 <= 2)
+    return Verdict(
+        "mnist-cnn c16 batching on/off: >= 1.3 x req/s, p99 <= 2 x",
+        f"{gain:.2f} x req/s, p99 {p99:.2f} x",
+        gain >= 1.3 and p99 <= 2,
+    )
 
 
 CHECKS = [
@@ -62,8 +67,18 @@ CHECKS = [
 
 def verdicts(rows: list[Row], cold_start_seconds: float, resident_mb: float) -> list[Verdict]:
     found = [v for v in (check(rows) for check in CHECKS) if v is not None]
-    found.append(Verdict(f"cold start, all models: <= {COLD_START_SECONDS:g} s",
-                         f"{cold_start_seconds:.2f} s", cold_start_seconds <= COLD_START_SECONDS))
-    found.append(Verdict(f"resident memory after load: <= {RESIDENT_MB:g} MB",
-                         f"{resident_mb:.0f} MB", resident_mb <= RESIDENT_MB))
+    found.append(
+        Verdict(
+            f"cold start, all models: <= {COLD_START_SECONDS:g} s",
+            f"{cold_start_seconds:.2f} s",
+            cold_start_seconds <= COLD_START_SECONDS,
+        )
+    )
+    found.append(
+        Verdict(
+            f"resident memory after load: <= {RESIDENT_MB:g} MB",
+            f"{resident_mb:.0f} MB",
+            resident_mb <= RESIDENT_MB,
+        )
+    )
     return found

@@ -50,4 +50,3 @@ def client(quick_registry: Path) -> Iterator[TestClient]:
     settings = Settings(models_dir=quick_registry, reload_interval_seconds=0)
     with TestClient(create_app(settings)) as client:
         yield client
-

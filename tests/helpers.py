@@ -57,10 +57,14 @@ class ServerProcess:
     def __init__(self, registry: Path, **settings: str) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "SERVING_MODELS_DIR": str(registry), "SERVING_PORT": str(self.port),
-               "SERVING_LOG_LEVEL": "warning"}
+        env = {
+            **os.environ,
+            "SERVING_MODELS_DIR": str(registry),
+            "SERVING_PORT": str(self.port),
+            "SERVING_LOG_LEVEL": "warning",
+        }
         env.update({f"SERVING_{key.upper()}": value for key, value in settings.items()})
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app"], cwd=REPO, env=env, stdout=self.log, stderr=self.log
         )

@@ -27,8 +27,9 @@ JSON = {"content-type": "application/json"}
 def request_mix(digit_png: bytes) -> list[tuple[str, str, dict[str, Any]]]:
     """(method, path, httpx arguments): about half valid, half each kind of mistake."""
     iris = "/v1/models/iris-logistic-regression/predict"
-    named = dict(zip(["sepal_length", "sepal_width", "petal_length", "petal_width"], IRIS_ROW,
-                     strict=True))
+    named = dict(
+        zip(["sepal_length", "sepal_width", "petal_length", "petal_width"], IRIS_ROW, strict=True)
+    )
     return [
         ("GET", "/v1/models", {}),
         ("GET", "/v1/models/iris-svm", {}),
@@ -38,12 +39,18 @@ def request_mix(digit_png: bytes) -> list[tuple[str, str, dict[str, Any]]]:
         ("GET", "/health/ready", {}),
         ("GET", "/metrics", {}),
         ("POST", iris, {"json": {"instances": [IRIS_ROW, named]}}),
-        ("POST", "/v1/models/iris-random-forest/versions/1/predict",
-         {"json": {"instances": [IRIS_ROW] * 64}}),
+        (
+            "POST",
+            "/v1/models/iris-random-forest/versions/1/predict",
+            {"json": {"instances": [IRIS_ROW] * 64}},
+        ),
         ("POST", "/v1/models/mnist-mlp/predict", {"json": {"instances": [[0] * 784]}}),
         ("POST", "/v1/models/mnist-cnn/predict/image", {"files": {"file": ("d.png", digit_png)}}),
-        ("POST", "/v1/models/mnist-knn/predict/image",
-         {"content": digit_png, "headers": {"content-type": "image/png"}}),
+        (
+            "POST",
+            "/v1/models/mnist-knn/predict/image",
+            {"content": digit_png, "headers": {"content-type": "image/png"}},
+        ),
         ("POST", iris, {"content": b'{"instances": [[1, 2', "headers": JSON}),
         ("POST", iris, {"content": b'{"instances": [[NaN, 1, 1, 1]]}', "headers": JSON}),
         ("POST", iris, {"json": {"instances": [["a", 1, 1, 1]]}}),
@@ -51,8 +58,11 @@ def request_mix(digit_png: bytes) -> list[tuple[str, str, dict[str, Any]]]:
         ("POST", iris, {"content": b"1,2,3,4", "headers": {"content-type": "text/csv"}}),
         ("POST", "/v1/models/nope/predict", {"json": {"instances": [IRIS_ROW]}}),
         ("GET", "/v1/models/iris-svm/versions/99", {}),
-        ("POST", "/v1/models/mnist-cnn/predict/image",
-         {"content": b"not an image", "headers": {"content-type": "image/png"}}),
+        (
+            "POST",
+            "/v1/models/mnist-cnn/predict/image",
+            {"content": b"not an image", "headers": {"content-type": "image/png"}},
+        ),
         ("POST", "/v1/models/iris-svm/predict/image", {"files": {"file": ("d.png", digit_png)}}),
         ("POST", "/v1/admin/reload", {"headers": {"authorization": "Bearer guess"}}),
         ("DELETE", "/v1/models", {}),
@@ -80,7 +90,9 @@ class SoakReport:
         return self.rss_at_end / self.rss_after_warmup - 1
 
 
-def soak(server: ServerProcess, total: int, clients: int = 8, warmup_fraction: float = 0.2) -> SoakReport:
+def soak(
+    server: ServerProcess, total: int, clients: int = 8, warmup_fraction: float = 0.2
+) -> SoakReport:
     """Send `total` requests from `clients` keep-alive connections; measure RSS after warm-up."""
     digit = Image.new("L", (28, 28), 0)
     digit.paste(255, (12, 4, 16, 24))

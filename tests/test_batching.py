@@ -42,7 +42,9 @@ def _requests(count: int) -> list[np.ndarray]:
     return [rng.uniform(0.1, 7.0, size=(1 + i % 3, 4)) for i in range(count)]
 
 
-async def _concurrently(batchers: Batchers, runtime: Runtime, requests: list[np.ndarray]) -> list[Array]:
+async def _concurrently(
+    batchers: Batchers, runtime: Runtime, requests: list[np.ndarray]
+) -> list[Array]:
     return await asyncio.gather(*(batchers.predict_proba(runtime, rows) for rows in requests))
 
 

@@ -29,7 +29,8 @@ def test_floor_returns_a_constant_for_a_json_body(mnist_dir: Path) -> None:
     floor = next(s for s in scenarios.build(mnist_dir) if s.name == scenarios.FLOOR)
     with TestClient(create_floor_app()) as client:
         response = client.post(
-            floor.request.path, content=floor.request.body,
+            floor.request.path,
+            content=floor.request.body,
             headers={"content-type": floor.request.content_type},
         )
     assert response.status_code == 200 and response.json() == {"status": "ok"}

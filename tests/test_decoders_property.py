@@ -15,27 +15,40 @@ from app.imaging import preprocess
 from app.inputs import to_batch
 from app.schemas import InputSpec
 
-IRIS = InputSpec.model_validate({
-    "kind": "tabular", "n_features": 4,
-    "features": [{"name": n} for n in ("sepal_length", "sepal_width", "petal_length", "petal_width")],
-})
+IRIS = InputSpec.model_validate(
+    {
+        "kind": "tabular",
+        "n_features": 4,
+        "features": [
+            {"name": n} for n in ("sepal_length", "sepal_width", "petal_length", "petal_width")
+        ],
+    }
+)
 DIGITS = InputSpec.model_validate(
     {"kind": "image", "n_features": 784, "shape": [28, 28], "range": [0, 255]}
 )
 json_values = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=True, allow_infinity=True)
-    | st.integers() | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+    st.none()
+    | st.booleans()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.integers()
+    | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=6)
+    | st.dictionaries(st.text(max_size=12), inner, max_size=5),
     max_leaves=40,
 )
 iris_like_rows = st.lists(
     st.one_of(
         st.lists(st.floats() | st.integers(), min_size=3, max_size=5),
-        st.dictionaries(st.sampled_from([f.name for f in IRIS.features or []] + ["x"]),
-                        st.floats() | st.integers(), max_size=5),
+        st.dictionaries(
+            st.sampled_from([f.name for f in IRIS.features or []] + ["x"]),
+            st.floats() | st.integers(),
+            max_size=5,
+        ),
         json_values,
     ),
-    min_size=1, max_size=8,
+    min_size=1,
+    max_size=8,
 )
 
 
@@ -57,16 +70,24 @@ def test_tabular_rows_decode_or_fail_cleanly(instances: list[Any]) -> None:
     _check_batch(instances, IRIS)
 
 
-@given(st.lists(
-    st.one_of(
-        st.lists(st.integers(-5, 260) | st.floats(), min_size=784, max_size=784),
-        st.lists(st.lists(st.integers(0, 255), min_size=28, max_size=28), min_size=27, max_size=29),
-        json_values,
-    ),
-    min_size=1, max_size=3,
-))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.data_too_large])
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(st.integers(-5, 260) | st.floats(), min_size=784, max_size=784),
+            st.lists(
+                st.lists(st.integers(0, 255), min_size=28, max_size=28), min_size=27, max_size=29
+            ),
+            json_values,
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 def test_image_rows_decode_or_fail_cleanly(instances: list[Any]) -> None:
     _check_batch(instances, DIGITS)
 
@@ -88,13 +109,21 @@ def test_arbitrary_bytes_decode_or_fail_cleanly(data: bytes) -> None:
 
 
 @given(
-    st.integers(1, 40), st.integers(1, 40), st.sampled_from(["L", "RGB", "RGBA", "P", "1", "LA"]),
-    st.sampled_from(["PNG", "GIF", "BMP", "WEBP", "JPEG"]), st.randoms(use_true_random=False),
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.sampled_from(["L", "RGB", "RGBA", "P", "1", "LA"]),
+    st.sampled_from(["PNG", "GIF", "BMP", "WEBP", "JPEG"]),
+    st.randoms(use_true_random=False),
     st.integers(0, 400),
 )
 @settings(max_examples=150, deadline=None)
 def test_generated_images_decode_or_fail_cleanly(
-    width: int, height: int, mode: str, image_format: str, rng: Any, cut: int,
+    width: int,
+    height: int,
+    mode: str,
+    image_format: str,
+    rng: Any,
+    cut: int,
 ) -> None:
     pixels = np.array([rng.randrange(256) for _ in range(width * height * 4)], dtype=np.uint8)
     image = Image.fromarray(pixels.reshape(height, width, 4), "RGBA").convert(mode)

@@ -47,7 +47,9 @@ def test_new_versions_swap_in_under_load_with_zero_failed_requests(
     def hammer() -> None:
         with httpx.Client(base_url=iris_server.base_url, timeout=10) as client:
             while not stop.is_set():
-                response = client.post("/v1/models/iris-svm/predict", json={"instances": [IRIS_ROW]})
+                response = client.post(
+                    "/v1/models/iris-svm/predict", json={"instances": [IRIS_ROW]}
+                )
                 seen[(response.status_code, response.headers.get("x-model-version", ""))] += 1
 
     threads = [threading.Thread(target=hammer) for _ in range(4)]
@@ -73,7 +75,9 @@ def test_new_versions_swap_in_under_load_with_zero_failed_requests(
     ]
     ready = httpx.get(f"{iris_server.base_url}/health/ready").json()
     assert ready == {
-        "status": "ready", "models_ready": 7, "models_failed": 1,
+        "status": "ready",
+        "models_ready": 7,
+        "models_failed": 1,
         "failed": ["iris-svm/3: model.joblib does not match its recorded SHA-256 checksum"],
     }
     assert "skipped iris-svm version 3" in iris_server.output()

@@ -15,7 +15,11 @@ from training.__main__ import main as train
 def _add_version(registry: Path, name: str) -> Path:
     """Publish a real new version with the training CLI."""
     assert train(["--quick", "--model", name, "--registry-dir", str(registry)]) == 0
-    return registry / name / str(max(int(p.name) for p in (registry / name).iterdir() if p.name.isdigit()))
+    return (
+        registry
+        / name
+        / str(max(int(p.name) for p in (registry / name).iterdir() if p.name.isdigit()))
+    )
 
 
 def _rewrite_metadata(folder: Path, **changes: object) -> None:
@@ -62,7 +66,11 @@ def test_missing_or_invalid_metadata_and_unloadable_artifact_are_reported(
     assert reasons["iris-svm"] == "metadata.json is missing"
     assert reasons["iris-knn"].startswith("metadata.json is invalid: class_labels")
     assert reasons["iris-decision-tree"].startswith("artifact failed to load")
-    assert set(registry.ready()) == {"iris-logistic-regression", "iris-random-forest", "iris-naive-bayes"}
+    assert set(registry.ready()) == {
+        "iris-logistic-regression",
+        "iris-random-forest",
+        "iris-naive-bayes",
+    }
 
 
 def test_unreadable_version_is_reported_and_the_others_serve(iris_registry: Path) -> None:
@@ -124,7 +132,9 @@ def test_new_version_is_picked_up_by_the_periodic_rescan(iris_registry: Path) ->
         version = "1"
         while version != "2" and time.monotonic() < deadline:
             time.sleep(0.1)
-            response = client.post("/v1/models/iris-naive-bayes/predict", json={"instances": [IRIS_ROW]})
+            response = client.post(
+                "/v1/models/iris-naive-bayes/predict", json={"instances": [IRIS_ROW]}
+            )
             version = response.headers["x-model-version"]
         assert version == "2"
 

@@ -26,8 +26,9 @@ def server(quick_registry: Path) -> Iterator[ServerProcess]:
 
 
 def test_serves_and_exits_cleanly_on_sigterm(server: ServerProcess) -> None:
-    response = httpx.post(f"{server.base_url}/v1/models/iris-svm/predict",
-                          json={"instances": [IRIS_ROW]})
+    response = httpx.post(
+        f"{server.base_url}/v1/models/iris-svm/predict", json={"instances": [IRIS_ROW]}
+    )
     assert response.status_code == 200 and response.json()["predictions"][0]["label"] == "setosa"
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=20) == 0

@@ -19,28 +19,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(models/<name>/<version>/). Every run adds a version; nothing is overwritten.",
     )
     parser.add_argument(
-        "--dataset", choices=["iris", "mnist"], action="append",
+        "--dataset",
+        choices=["iris", "mnist"],
+        action="append",
         help="train only this dataset's models (repeatable; default: both)",
     )
     parser.add_argument(
-        "--model", dest="models", action="append", metavar="NAME",
+        "--model",
+        dest="models",
+        action="append",
+        metavar="NAME",
         help="train only this model (repeatable), e.g. --model iris-svm; see --list",
     )
     parser.add_argument(
-        "--registry-dir", type=Path, default=Path("models"),
+        "--registry-dir",
+        type=Path,
+        default=Path("models"),
         help="the registry folder (default: models/)",
     )
     parser.add_argument(
-        "--mnist-dir", type=Path, default=None,
+        "--mnist-dir",
+        type=Path,
+        default=None,
         help=f"folder with the four MNIST IDX .gz files (default: ${ENV_VAR}, then data/mnist/, "
         "then a download from the public mirror into data/mnist/)",
     )
     parser.add_argument(
-        "--missing", action="store_true",
+        "--missing",
+        action="store_true",
         help="skip models that already have a version in the registry",
     )
     parser.add_argument(
-        "--quick", action="store_true",
+        "--quick",
+        action="store_true",
         help="tiny data and one epoch: for tests and smoke checks, not for serving",
     )
     parser.add_argument("--list", action="store_true", help="list the model names and exit")
@@ -49,7 +60,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def format_table(outcomes: list[pipeline.Outcome], quick: bool) -> str:
     """The end-of-run summary: one row a model."""
-    header = f"{'model':<28} {'version':>7} {'accuracy':>9} {'floor':>6} {'seconds':>8} {'artifact':>10}"
+    header = (
+        f"{'model':<28} {'version':>7} {'accuracy':>9} {'floor':>6} {'seconds':>8} {'artifact':>10}"
+    )
     rows = [header, "-" * len(header)]
     for o in outcomes:
         # Floors apply to full training only; quick mode's tiny slices are not held to them.
@@ -79,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: {exc}\n")
         return 1
     if not outcomes:
-        sys.stdout.write(f"nothing to train: every selected model has a version in {args.registry_dir}/\n")
+        sys.stdout.write(
+            f"nothing to train: every selected model has a version in {args.registry_dir}/\n"
+        )
         return 0
     sys.stdout.write(format_table(outcomes, args.quick) + "\n")
     sys.stdout.write(f"trained {len(outcomes)} model(s) in {time.perf_counter() - started:.1f} s\n")

@@ -6,7 +6,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
 
 
 def evaluate(
@@ -23,7 +28,9 @@ def evaluate(
     return {
         "accuracy": round(float(accuracy_score(true_indices, predicted)), 6),
         "macro_f1": round(
-            float(f1_score(true_indices, predicted, labels=indices, average="macro", zero_division=0)),
+            float(
+                f1_score(true_indices, predicted, labels=indices, average="macro", zero_division=0)
+            ),
             6,
         ),
         "test_samples": int(len(true_indices)),

@@ -18,8 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--count", type=int, default=10)
-    parser.add_argument("--mnist-dir", type=Path, default=None,
-                        help=f"the MNIST folder (default: ${mnist.ENV_VAR}, then data/mnist/)")
+    parser.add_argument(
+        "--mnist-dir",
+        type=Path,
+        default=None,
+        help=f"the MNIST folder (default: ${mnist.ENV_VAR}, then data/mnist/)",
+    )
     args = parser.parse_args(argv)
     data = mnist.load(mnist.locate(args.mnist_dir), limit_train=0, limit_test=args.count)
     args.out_dir.mkdir(parents=True, exist_ok=True)

@@ -76,7 +76,9 @@ def train(algorithm: str, data: Dataset) -> Trained:
     """Fit one algorithm; add 5-fold CV accuracy and the decision-regions plot."""
     trained = fit_sklearn(_probabilistic(algorithm), data)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
-    scores = cross_val_score(_probabilistic(algorithm), data.train_features, data.train_targets, cv=folds)
+    scores = cross_val_score(
+        _probabilistic(algorithm), data.train_features, data.train_targets, cv=folds
+    )
     trained.extra_metrics["cv_accuracy"] = {
         "folds": 5,
         "mean": round(float(scores.mean()), 6),

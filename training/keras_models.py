@@ -79,7 +79,9 @@ def tflite_predict(flatbuffer: bytes, batch: Array) -> Array:
 def export_agreement(keras_proba: Array, tflite_proba: Array) -> dict[str, float]:
     """How closely the TFLite export reproduces the Keras model on the same images."""
     return {
-        "label_agreement": round(float((keras_proba.argmax(1) == tflite_proba.argmax(1)).mean()), 6),
+        "label_agreement": round(
+            float((keras_proba.argmax(1) == tflite_proba.argmax(1)).mean()), 6
+        ),
         "max_abs_probability_diff": float(np.abs(keras_proba - tflite_proba).max()),
     }
 
@@ -112,7 +114,9 @@ def train(algorithm: str, data: Dataset, quick: bool) -> Trained:
         return np.asarray(model(batch.reshape(-1, 28, 28), training=False), dtype=np.float64)
 
     test_images = data.test_features
-    agreement = export_agreement(predict_proba(test_images), tflite_predict(flatbuffer, test_images))
+    agreement = export_agreement(
+        predict_proba(test_images), tflite_predict(flatbuffer, test_images)
+    )
 
     def write_files(folder: Path) -> None:
         model.save(folder / "model.keras")
@@ -122,9 +126,14 @@ def train(algorithm: str, data: Dataset, quick: bool) -> Trained:
     return Trained(
         predict_proba,
         write_files,
-        params={"epochs": epochs, "batch_size": BATCH_SIZE, "optimizer": "adam, cosine decay",
-                "learning_rate": LEARNING_RATE[algorithm],
-                "validation_images": int(n_validation), "parameters": int(model.count_params())},
+        params={
+            "epochs": epochs,
+            "batch_size": BATCH_SIZE,
+            "optimizer": "adam, cosine decay",
+            "learning_rate": LEARNING_RATE[algorithm],
+            "validation_images": int(n_validation),
+            "parameters": int(model.count_params()),
+        },
         extra_metrics={"history": curves, "tflite_export": agreement},
     )
 

@@ -90,7 +90,9 @@ def _naive_bayes(quick: bool) -> Estimator:
     return BernoulliNB(binarize=127.5)
 
 
-def _spec(algorithm: str, factory: object, floor: float, train_rows: int | None = None) -> ModelSpec:
+def _spec(
+    algorithm: str, factory: object, floor: float, train_rows: int | None = None
+) -> ModelSpec:
     return ModelSpec(
         name=f"mnist-{algorithm}",
         dataset="mnist",

@@ -75,7 +75,8 @@ def export_onnx(estimator: Any, test_features: Array) -> tuple[bytes | None, dic
             flatbuffer = _convert(estimator, batch, dtype).SerializeToString()
             if len(flatbuffer) > MAX_EXPORT_BYTES:
                 return None, {
-                    "exported": False, "export_bytes": len(flatbuffer),
+                    "exported": False,
+                    "export_bytes": len(flatbuffer),
                     "reason": f"the export is over {MAX_EXPORT_BYTES / 1e6:g} MB: served from "
                     "joblib, which loads faster and smaller",
                 }

@@ -15,7 +15,9 @@ import numpy as np  # noqa: E402
 import numpy.typing as npt  # noqa: E402
 
 
-def confusion_matrix_plot(path: Path, matrix: list[list[int]], labels: list[str], title: str) -> None:
+def confusion_matrix_plot(
+    path: Path, matrix: list[list[int]], labels: list[str], title: str
+) -> None:
     """Counts of true (rows) against predicted (columns) classes."""
     data = np.asarray(matrix)
     size = 2.5 + 0.45 * len(labels)
@@ -52,7 +54,9 @@ def decision_regions_plot(
     regions = predict(grid).reshape(grid_x.shape)
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     ax.contourf(grid_x, grid_y, regions, alpha=0.3, cmap="viridis", levels=len(labels) - 1)
-    scatter = ax.scatter(features[:, 0], features[:, 1], c=targets, cmap="viridis", edgecolor="k", s=20)
+    scatter = ax.scatter(
+        features[:, 0], features[:, 1], c=targets, cmap="viridis", edgecolor="k", s=20
+    )
     ax.legend(scatter.legend_elements()[0], labels, loc="upper right", fontsize=8)
     ax.set_xlabel("sepal length (cm)")
     ax.set_ylabel("sepal width (cm)")

@@ -33,8 +33,11 @@ ModelName = Annotated[
 Version = Annotated[int, Path(ge=1, le=2**31, description="Integer version", examples=[1])]
 PlotName = Annotated[
     str,
-    Path(pattern=r"^[a-z0-9_]{1,64}$", examples=["confusion_matrix"],
-         description="confusion_matrix, decision_regions (Iris) or training_history (Keras)"),
+    Path(
+        pattern=r"^[a-z0-9_]{1,64}$",
+        examples=["confusion_matrix"],
+        description="confusion_matrix, decision_regions (Iris) or training_history (Keras)",
+    ),
 ]
 HEADLINE_METRICS = ("accuracy", "macro_f1", "cv_accuracy", "test_samples")
 
@@ -52,13 +55,20 @@ PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {
 
 def summarize(name: str, registry: ModelRegistry) -> ModelSummary:
     versions = registry.ready().get(name, {})
-    failed = [FailedVersion(version=b.version, reason=b.reason) for b in registry.broken()
-              if b.name == name]
+    failed = [
+        FailedVersion(version=b.version, reason=b.reason)
+        for b in registry.broken()
+        if b.name == name
+    ]
     if not versions:
         latest_failure = max(failed, key=lambda f: f.version)
         return ModelSummary(
-            name=name, status="failed", reason=latest_failure.reason, versions=[],
-            latest_version=None, failed_versions=failed,
+            name=name,
+            status="failed",
+            reason=latest_failure.reason,
+            versions=[],
+            latest_version=None,
+            failed_versions=failed,
         )
     latest = versions[max(versions)].metadata
     return ModelSummary(
@@ -147,7 +157,9 @@ async def _predict_image(request: Request, model: LoadedModel, context: Serving)
 
 
 @router.post(
-    "/{name}/predict", response_model=PredictResponse, responses=PREDICT_ERRORS,
+    "/{name}/predict",
+    response_model=PredictResponse,
+    responses=PREDICT_ERRORS,
     summary="Predict with the latest version",
 )
 async def predict_latest(name: ModelName, body: PredictRequest, request: Request) -> Response:
@@ -157,7 +169,9 @@ async def predict_latest(name: ModelName, body: PredictRequest, request: Request
 
 
 @router.post(
-    "/{name}/versions/{version}/predict", response_model=PredictResponse, responses=PREDICT_ERRORS,
+    "/{name}/versions/{version}/predict",
+    response_model=PredictResponse,
+    responses=PREDICT_ERRORS,
     summary="Predict with one version",
 )
 async def predict_version(
@@ -175,20 +189,26 @@ IMAGE_BODY: dict[str, Any] = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "properties": {"file": {"type": "array",
-                                            "items": {"type": "string", "format": "binary"}}},
+                    "properties": {
+                        "file": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                    },
                     "required": ["file"],
                 }
             },
-            **{t: {"schema": {"type": "string", "format": "binary"}}
-               for t in ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")},
+            **{
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t in ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")
+            },
         },
     }
 }
 
 
 @router.post(
-    "/{name}/predict/image", response_model=PredictResponse, responses=PREDICT_ERRORS, openapi_extra=IMAGE_BODY,
+    "/{name}/predict/image",
+    response_model=PredictResponse,
+    responses=PREDICT_ERRORS,
+    openapi_extra=IMAGE_BODY,
     summary="Predict digits from images with the latest version",
 )
 async def predict_image_latest(name: ModelName, request: Request) -> Response:
@@ -200,8 +220,11 @@ async def predict_image_latest(name: ModelName, request: Request) -> Response:
 
 
 @router.post(
-    "/{name}/versions/{version}/predict/image", response_model=PredictResponse, responses=PREDICT_ERRORS,
-    openapi_extra=IMAGE_BODY, summary="Predict digits from images with one version",
+    "/{name}/versions/{version}/predict/image",
+    response_model=PredictResponse,
+    responses=PREDICT_ERRORS,
+    openapi_extra=IMAGE_BODY,
+    summary="Predict digits from images with one version",
 )
 async def predict_image_version(name: ModelName, version: Version, request: Request) -> Response:
     """As /predict/image, with one version."""

@@ -34,9 +34,10 @@ async def read_images(request: Request, settings: Settings) -> np.ndarray:
             if len(payloads) > 1:
                 exc.args = (f"file[{index}]: {exc}",)
             raise
-        # Let the event loop breathe between images: health checks answer, and the request
-        # deadline can end a long batch here instead of after it.
-        await asyncio.sleep(0)
+        if len(payloads) > 1:
+            # Let the event loop breathe between images: health checks answer, and the request
+            # deadline can end a long batch here instead of after it.
+            await asyncio.sleep(0)
     return np.stack(images)
 
 

@@ -33,7 +33,9 @@ class TFLiteRuntime:
         rows = np.ascontiguousarray(batch, dtype=np.float32).reshape(-1, *self._input_shape)
         with self._lock:
             if len(rows) != self._batch_size:
-                self._interpreter.resize_tensor_input(self._input_index, [len(rows), *self._input_shape])
+                self._interpreter.resize_tensor_input(
+                    self._input_index, [len(rows), *self._input_shape]
+                )
                 self._interpreter.allocate_tensors()
                 self._batch_size = len(rows)
             self._interpreter.set_tensor(self._input_index, rows)

@@ -16,12 +16,17 @@ def test_reload_is_off_without_a_token(iris_registry: Path) -> None:
     assert response.json()["error"]["code"] == "admin_disabled"
 
 
-@pytest.mark.parametrize("header", [None, "Bearer wrong", "s3cret", "Bearer s3cret2", "Basic s3cret"])
+@pytest.mark.parametrize(
+    "header", [None, "Bearer wrong", "s3cret", "Bearer s3cret2", "Basic s3cret"]
+)
 def test_reload_refuses_a_bad_token_and_logs_without_it(
     iris_registry: Path, header: str | None, caplog: pytest.LogCaptureFixture
 ) -> None:
     headers = {"Authorization": header} if header else {}
-    with make_client(iris_registry, admin_token="s3cret") as client, caplog.at_level(logging.WARNING):
+    with (
+        make_client(iris_registry, admin_token="s3cret") as client,
+        caplog.at_level(logging.WARNING),
+    ):
         response = client.post("/v1/admin/reload", headers=headers)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"

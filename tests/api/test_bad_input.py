@@ -51,7 +51,8 @@ BAD_REQUESTS: dict[str, tuple[Callable[[TestClient], Response], int, str]] = {
     "invalid UTF-8": (_json(IRIS, b'{"instances": [["\xff"]]}'), 400, "bad_request"),
     "wrong content type": (
         lambda c: c.post(IRIS, content=b"1,2,3,4", headers={"content-type": "text/csv"}),
-        415, "unsupported_media_type",
+        415,
+        "unsupported_media_type",
     ),
     "no content type": (lambda c: c.post(IRIS, content=b"{}"), 415, "unsupported_media_type"),
     "NaN": (_json(IRIS, '{"instances": [[NaN, 1, 1, 1]]}'), 422, "invalid_input"),
@@ -60,65 +61,108 @@ BAD_REQUESTS: dict[str, tuple[Callable[[TestClient], Response], int, str]] = {
     "boolean for number": (_json(IRIS, '{"instances": [[true, 1, 1, 1]]}'), 422, "invalid_input"),
     "null for number": (_json(IRIS, '{"instances": [[null, 1, 1, 1]]}'), 422, "invalid_input"),
     "nested too deep": (
-        _json(IRIS, '{"instances": ' + "[" * 100_000 + "]" * 100_000 + "}"), 400, "bad_request"
+        _json(IRIS, '{"instances": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+        400,
+        "bad_request",
     ),
     "row too short": (_json(IRIS, '{"instances": [[1, 2, 3]]}'), 422, "invalid_input"),
     "row too long": (_json(IRIS, '{"instances": [[1, 2, 3, 4, 5]]}'), 422, "invalid_input"),
     "unknown feature": (
-        _json(IRIS, '{"instances": [{"sepal_length": 1, "sepal_width": 1, "petal_length": 1,'
-                    ' "petal_width": 1, "stem": 2}]}'), 422, "invalid_input",
+        _json(
+            IRIS,
+            '{"instances": [{"sepal_length": 1, "sepal_width": 1, "petal_length": 1,'
+            ' "petal_width": 1, "stem": 2}]}',
+        ),
+        422,
+        "invalid_input",
     ),
     "missing feature": (_json(IRIS, '{"instances": [{"sepal_length": 1}]}'), 422, "invalid_input"),
     "huge number": (_json(IRIS, '{"instances": [[1e308, 1, 1, 1]]}'), 422, "invalid_input"),
     "overflowing number": (_json(IRIS, '{"instances": [[1e999, 1, 1, 1]]}'), 422, "invalid_input"),
-    "huge integer": (_json(IRIS, '{"instances": [[' + "9" * 4000 + ', 1, 1, 1]]}'), 422,
-                     "invalid_input"),
+    "huge integer": (
+        _json(IRIS, '{"instances": [[' + "9" * 4000 + ", 1, 1, 1]]}"),
+        422,
+        "invalid_input",
+    ),
     "empty batch": (_json(IRIS, '{"instances": []}'), 422, "invalid_request"),
     "instances not a list": (_json(IRIS, '{"instances": 5}'), 422, "invalid_request"),
-    "pixel above 255": (_json(MNIST, '{"instances": [[' + "0, " * 783 + "256]]}"), 422,
-                        "invalid_input"),
-    "negative pixel": (_json(MNIST, '{"instances": [[-1' + ", 0" * 783 + "]]}"), 422,
-                       "invalid_input"),
-    "image of 27 rows": (_json(MNIST, '{"instances": [' + str([[0] * 28] * 27) + "]}"), 422,
-                         "invalid_input"),
-    "too many rows": (_json(IRIS, '{"instances": [' + ",".join([str(IRIS_ROW)] * 1025) + "]}"),
-                      413, "payload_too_large"),
+    "pixel above 255": (
+        _json(MNIST, '{"instances": [[' + "0, " * 783 + "256]]}"),
+        422,
+        "invalid_input",
+    ),
+    "negative pixel": (
+        _json(MNIST, '{"instances": [[-1' + ", 0" * 783 + "]]}"),
+        422,
+        "invalid_input",
+    ),
+    "image of 27 rows": (
+        _json(MNIST, '{"instances": [' + str([[0] * 28] * 27) + "]}"),
+        422,
+        "invalid_input",
+    ),
+    "too many rows": (
+        _json(IRIS, '{"instances": [' + ",".join([str(IRIS_ROW)] * 1025) + "]}"),
+        413,
+        "payload_too_large",
+    ),
     "image: not an image": (_image(b"GIF89a but not really"), 422, "invalid_image"),
     "image: empty": (_image(b""), 422, "invalid_image"),
-    "image: truncated": (lambda c: _image(png_bytes(Image.new("L", (300, 300), 255))[:200])(c),
-                         422, "invalid_image"),
+    "image: truncated": (
+        lambda c: _image(png_bytes(Image.new("L", (300, 300), 255))[:200])(c),
+        422,
+        "invalid_image",
+    ),
     "image: animated": (lambda c: _image(_animated_gif(), "image/gif")(c), 422, "invalid_image"),
-    "image: 1x1": (lambda c: _image(png_bytes(Image.new("L", (1, 1), 0)))(c), 422,
-                   "invalid_image"),
-    "image: all blank": (lambda c: _image(png_bytes(Image.new("RGB", (64, 64), "white")))(c),
-                         422, "invalid_image"),
+    "image: 1x1": (lambda c: _image(png_bytes(Image.new("L", (1, 1), 0)))(c), 422, "invalid_image"),
+    "image: all blank": (
+        lambda c: _image(png_bytes(Image.new("RGB", (64, 64), "white")))(c),
+        422,
+        "invalid_image",
+    ),
     "image: decompression bomb": (lambda c: _image(_bomb_png())(c), 413, "payload_too_large"),
     "image: unsupported format (TIFF)": (
-        lambda c: _image(png_bytes(Image.new("L", (28, 28)), "TIFF"))(c), 422, "invalid_image",
+        lambda c: _image(png_bytes(Image.new("L", (28, 28)), "TIFF"))(c),
+        422,
+        "invalid_image",
     ),
     "image: wrong content type": (_image(b"x", "text/plain"), 415, "unsupported_media_type"),
     "image to a tabular model": (
-        lambda c: c.post("/v1/models/iris-svm/predict/image", content=b"x",
-                         headers={"content-type": "image/png"}), 422, "unsupported_input",
+        lambda c: c.post(
+            "/v1/models/iris-svm/predict/image", content=b"x", headers={"content-type": "image/png"}
+        ),
+        422,
+        "unsupported_input",
     ),
-    "unknown model": (lambda c: c.post("/v1/models/nope/predict", json={"instances": [IRIS_ROW]}),
-                      404, "model_not_found"),
+    "unknown model": (
+        lambda c: c.post("/v1/models/nope/predict", json={"instances": [IRIS_ROW]}),
+        404,
+        "model_not_found",
+    ),
     "unknown version": (
         lambda c: c.post("/v1/models/iris-svm/versions/99/predict", json={"instances": [IRIS_ROW]}),
-        404, "version_not_found",
+        404,
+        "version_not_found",
     ),
     "version zero": (lambda c: c.get("/v1/models/iris-svm/versions/0"), 422, "invalid_request"),
-    "version not a number": (lambda c: c.get("/v1/models/iris-svm/versions/latest"), 422,
-                             "invalid_request"),
+    "version not a number": (
+        lambda c: c.get("/v1/models/iris-svm/versions/latest"),
+        422,
+        "invalid_request",
+    ),
     "path traversal": (lambda c: c.get("/v1/models/../../etc/passwd"), 404, "not_found"),
     "encoded slash": (lambda c: c.get("/v1/models/..%2F..%2Fetc%2Fpasswd"), 404, "not_found"),
     "encoded dots": (lambda c: c.get("/v1/models/%2E%2E"), 422, "invalid_request"),
     "upper-case name": (lambda c: c.get("/v1/models/IRIS-SVM"), 422, "invalid_request"),
     "plot traversal": (
-        lambda c: c.get("/v1/models/iris-svm/versions/1/plots/..%2Fmetadata.png"), 404, "not_found"
+        lambda c: c.get("/v1/models/iris-svm/versions/1/plots/..%2Fmetadata.png"),
+        404,
+        "not_found",
     ),
     "plot outside list": (
-        lambda c: c.get("/v1/models/iris-svm/versions/1/plots/metadata.png"), 404, "plot_not_found"
+        lambda c: c.get("/v1/models/iris-svm/versions/1/plots/metadata.png"),
+        404,
+        "plot_not_found",
     ),
 }
 

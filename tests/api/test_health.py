@@ -44,7 +44,9 @@ def test_metrics_count_requests_predictions_and_models(iris_registry: Path) -> N
         'status="200",version="1"} 1.0' in text
     )
     assert 'status="422",version="1"} 1.0' in text
-    assert 'serving_requests_total{endpoint="unmatched",model="",status="404",version=""} 1.0' in text
+    assert (
+        'serving_requests_total{endpoint="unmatched",model="",status="404",version=""} 1.0' in text
+    )
     assert 'serving_predictions_total{label="setosa",model="iris-knn"} 2.0' in text
     assert "serving_models_loaded 5.0" in text
     assert 'serving_model_load_seconds{model="iris-knn",version="1"}' in text

@@ -27,7 +27,9 @@ def test_body_over_the_limit_gets_413_before_it_is_read(iris_registry: Path) -> 
             yield b" " * 1024
 
     with make_client(iris_registry, max_body_bytes=2048) as client:
-        declared = client.post(IRIS, content=b"x" * 4096, headers={"content-type": "application/json"})
+        declared = client.post(
+            IRIS, content=b"x" * 4096, headers={"content-type": "application/json"}
+        )
         streamed = client.post(IRIS, content=body(), headers={"content-type": "application/json"})
         ok = client.post(IRIS, json={"instances": [IRIS_ROW]})
     assert declared.status_code == 413
@@ -57,17 +59,22 @@ def test_slow_request_is_abandoned_with_504(quick_registry: Path) -> None:
 
 def test_overload_gets_503_with_retry_after_and_health_still_answers(quick_registry: Path) -> None:
     """Thirty concurrent slow uploads against a cap of two: the rest are turned away at once."""
-    app = create_app(Settings(models_dir=quick_registry, reload_interval_seconds=0, max_in_flight=2))
+    app = create_app(
+        Settings(models_dir=quick_registry, reload_interval_seconds=0, max_in_flight=2)
+    )
     image = png_bytes(Image.effect_noise((600, 600), 60).convert("L"))
 
     async def scenario() -> tuple[list[httpx.Response], httpx.Response]:
         transport = httpx.ASGITransport(app=app)
-        async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=transport, base_url="http://test"
-        ) as client:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+        ):
             uploads = [
-                client.post("/v1/models/mnist-cnn/predict/image",
-                            files=[("file", (f"{i}.png", image)) for i in range(4)])
+                client.post(
+                    "/v1/models/mnist-cnn/predict/image",
+                    files=[("file", (f"{i}.png", image)) for i in range(4)],
+                )
                 for _ in range(30)
             ]
             responses = await asyncio.gather(*uploads)

@@ -85,11 +85,18 @@ def test_openapi_documents_every_endpoint_with_examples(client: TestClient) -> N
     schema = client.get("/openapi.json").json()
     paths = schema["paths"]
     for path in (
-        "/v1/models", "/v1/models/{name}", "/v1/models/{name}/versions/{version}",
-        "/v1/models/{name}/versions/{version}/plots/{plot}.png", "/v1/models/{name}/predict",
-        "/v1/models/{name}/versions/{version}/predict", "/v1/models/{name}/predict/image",
-        "/v1/models/{name}/versions/{version}/predict/image", "/health/live", "/health/ready",
-        "/metrics", "/v1/admin/reload",
+        "/v1/models",
+        "/v1/models/{name}",
+        "/v1/models/{name}/versions/{version}",
+        "/v1/models/{name}/versions/{version}/plots/{plot}.png",
+        "/v1/models/{name}/predict",
+        "/v1/models/{name}/versions/{version}/predict",
+        "/v1/models/{name}/predict/image",
+        "/v1/models/{name}/versions/{version}/predict/image",
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+        "/v1/admin/reload",
     ):
         assert path in paths, path
     assert schema["components"]["schemas"]["PredictRequest"]["examples"]

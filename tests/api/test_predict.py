@@ -26,9 +26,7 @@ def test_predict_iris_rows_as_lists_and_objects(client: TestClient) -> None:
 
 
 def test_predict_with_explicit_version(client: TestClient) -> None:
-    response = client.post(
-        "/v1/models/iris-knn/versions/1/predict", json={"instances": [IRIS_ROW]}
-    )
+    response = client.post("/v1/models/iris-knn/versions/1/predict", json={"instances": [IRIS_ROW]})
     assert response.status_code == 200 and response.json()["version"] == 1
 
 
@@ -68,10 +66,27 @@ def _error(response: Any, status: int, code: str) -> dict[str, Any]:
         ([IRIS_ROW, [1, 2, "x", 4]], "instances[1][petal_length]", "got str"),
         ([[1, 2, True, 4]], "instances[0][petal_length]", "got bool"),
         ([[1, 2, 3, 1e300]], "instances[0][petal_width]", "outside the allowed range"),
-        ([{"sepal_length": 1, "sepal_width": 2, "petal_length": 3}], "instances[0][petal_width]",
-         "missing feature"),
-        ([{**dict(zip(["sepal_length", "sepal_width", "petal_length", "petal_width"], IRIS_ROW,
-                      strict=True)), "colour": 1}], "instances[0][colour]", "unknown feature"),
+        (
+            [{"sepal_length": 1, "sepal_width": 2, "petal_length": 3}],
+            "instances[0][petal_width]",
+            "missing feature",
+        ),
+        (
+            [
+                {
+                    **dict(
+                        zip(
+                            ["sepal_length", "sepal_width", "petal_length", "petal_width"],
+                            IRIS_ROW,
+                            strict=True,
+                        )
+                    ),
+                    "colour": 1,
+                }
+            ],
+            "instances[0][colour]",
+            "unknown feature",
+        ),
         (["not a row"], "instances[0]", "expected a list"),
         ([[[1, 2], 3, 4, 5]], "instances[0][sepal_length]", "got list"),
     ],
@@ -86,7 +101,7 @@ def test_bad_rows_return_422_naming_row_and_field(
 
 def test_nan_and_infinity_are_rejected(client: TestClient) -> None:
     for literal in ("NaN", "Infinity", "-Infinity"):
-        body = '{"instances": [[5.1, 3.5, %s, 0.2]]}' % literal
+        body = f'{{"instances": [[5.1, 3.5, {literal}, 0.2]]}}'
         response = client.post(IRIS, content=body, headers={"content-type": "application/json"})
         assert "finite" in _error(response, 422, "invalid_input")["message"]
 
@@ -102,7 +117,8 @@ def test_pixels_outside_0_255_are_rejected(client: TestClient) -> None:
 def test_image_row_of_wrong_size_is_rejected(client: TestClient) -> None:
     error = _error(
         client.post("/v1/models/mnist-cnn/predict", json={"instances": [[0] * 100]}),
-        422, "invalid_input",
+        422,
+        "invalid_input",
     )
     assert "784 pixel values or 28 rows of 28, got 100" in error["message"]
 
@@ -114,7 +130,9 @@ def test_empty_batch_and_missing_instances_are_invalid_requests(client: TestClie
 
 
 def test_malformed_json_is_an_invalid_request(client: TestClient) -> None:
-    response = client.post(IRIS, content=b'{"instances": [[1,', headers={"content-type": "application/json"})
+    response = client.post(
+        IRIS, content=b'{"instances": [[1,', headers={"content-type": "application/json"}
+    )
     _error(response, 422, "invalid_request")
 
 
@@ -128,10 +146,16 @@ def test_too_many_rows_returns_413(client: TestClient) -> None:
 
 
 def test_unknown_model_and_version_on_predict(client: TestClient) -> None:
-    _error(client.post("/v1/models/nope/predict", json={"instances": [IRIS_ROW]}), 404,
-           "model_not_found")
-    _error(client.post("/v1/models/iris-svm/versions/9/predict", json={"instances": [IRIS_ROW]}),
-           404, "version_not_found")
+    _error(
+        client.post("/v1/models/nope/predict", json={"instances": [IRIS_ROW]}),
+        404,
+        "model_not_found",
+    )
+    _error(
+        client.post("/v1/models/iris-svm/versions/9/predict", json={"instances": [IRIS_ROW]}),
+        404,
+        "version_not_found",
+    )
 
 
 def test_server_keeps_serving_after_bad_requests(client: TestClient) -> None:

@@ -57,8 +57,10 @@ def test_same_digit_drawn_differently_gets_the_same_prediction(
 
 def test_preprocessing_matches_mnist_for_mnist_digits(client: TestClient, mnist_dir: Path) -> None:
     images, labels = mnist_digits(mnist_dir, 40)
-    files = [("file", (f"{i}.png", png_bytes(Image.fromarray(d)), "image/png"))
-             for i, d in enumerate(images)]
+    files = [
+        ("file", (f"{i}.png", png_bytes(Image.fromarray(d)), "image/png"))
+        for i, d in enumerate(images)
+    ]
     response = client.post(IMAGE, files=files)
     assert response.status_code == 200
     predicted = [int(p["label"]) for p in response.json()["predictions"]]
@@ -102,7 +104,9 @@ def test_undecodable_and_truncated_images_return_422(client: TestClient, mnist_d
 
 
 def test_blank_image_returns_422(client: TestClient) -> None:
-    response = client.post(IMAGE, files={"file": ("blank.png", png_bytes(Image.new("L", (50, 50), 255)))})
+    response = client.post(
+        IMAGE, files={"file": ("blank.png", png_bytes(Image.new("L", (50, 50), 255)))}
+    )
     code, name = _error_code(response)
     assert (code, name) == (422, "invalid_image")
     assert "blank" in response.json()["error"]["message"]
@@ -110,7 +114,10 @@ def test_blank_image_returns_422(client: TestClient) -> None:
 
 def test_bad_file_in_a_batch_is_named(client: TestClient, mnist_dir: Path) -> None:
     images, _ = mnist_digits(mnist_dir, 1)
-    files = [("file", ("ok.png", png_bytes(Image.fromarray(images[0])))), ("file", ("bad.png", b"no"))]
+    files = [
+        ("file", ("ok.png", png_bytes(Image.fromarray(images[0])))),
+        ("file", ("bad.png", b"no")),
+    ]
     response = client.post(IMAGE, files=files)
     assert _error_code(response) == (422, "invalid_image")
     assert response.json()["error"]["message"].startswith("file[1]:")

@@ -19,7 +19,8 @@ schemathesis.serializer.alias("image/bmp", "application/octet-stream")
 # The schema does not depend on the models: read it from an app with an empty registry.
 # (schemathesis.pytest.from_fixture would be lazier, but it does not run under pytest 9.)
 schema = schemathesis.openapi.from_asgi(
-    "/openapi.json", create_app(Settings(models_dir=Path("/nonexistent"), reload_interval_seconds=0))
+    "/openapi.json",
+    create_app(Settings(models_dir=Path("/nonexistent"), reload_interval_seconds=0)),
 )
 
 
@@ -35,8 +36,11 @@ def fuzzed_app(quick_registry: Path) -> FastAPI:
 @settings(
     max_examples=40,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                           HealthCheck.function_scoped_fixture],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 def test_generated_requests_never_get_a_server_error(
     case: schemathesis.Case, fuzzed_app: FastAPI

@@ -52,8 +52,7 @@ def test_onnx_export_agrees_with_joblib_model(
 
 def test_most_sklearn_models_have_an_onnx_export(quick_registry: Path) -> None:
     exported = [
-        name for name in SKLEARN_MODELS
-        if (quick_registry / name / "1" / "model.onnx").is_file()
+        name for name in SKLEARN_MODELS if (quick_registry / name / "1" / "model.onnx").is_file()
     ]
     assert {"iris-logistic-regression", "iris-random-forest", "mnist-logistic-regression"} <= set(
         exported

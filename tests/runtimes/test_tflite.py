@@ -12,7 +12,9 @@ from tests.helpers import mnist_digits
 
 @pytest.mark.keras
 @pytest.mark.parametrize("name", ["mnist-mlp", "mnist-cnn"])
-def test_tflite_runtime_matches_keras_model(quick_registry: Path, mnist_dir: Path, name: str) -> None:
+def test_tflite_runtime_matches_keras_model(
+    quick_registry: Path, mnist_dir: Path, name: str
+) -> None:
     import keras
 
     folder = quick_registry / name / "1"
