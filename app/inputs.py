@@ -87,7 +87,8 @@ def _image_row(row: Any, spec: InputSpec, index: int, errors: list[dict[str, Any
 
 def _bounds(spec: InputSpec) -> tuple[float, float]:
     if spec.kind == "image":
-        return (spec.range or [0, 255])[0], (spec.range or [0, 255])[1]
+        low, high = spec.range or [0, 255]
+        return low, high
     return -MAX_ABS_FEATURE, MAX_ABS_FEATURE
 
 

@@ -49,7 +49,6 @@ class RequestGuard:
         self.max_body_bytes = max_body_bytes
         self.max_in_flight = max_in_flight
         self.deadline_seconds = deadline_seconds
-        self.in_flight = 0
         # Deadlines: one timer checks every request in flight, instead of a timer per request
         # (asyncio.timeout cost a fifth of a small request's time here).
         self._deadlines: dict[asyncio.Task[Any], float] = {}
@@ -115,7 +114,7 @@ class RequestGuard:
             return
         if declared is None:  # a declared length is enforced by the server itself
             receive = self._limited(receive)
-        if self.in_flight >= self.max_in_flight:
+        if len(self._deadlines) >= self.max_in_flight:  # the requests in flight
             retry_after = str(max(1, math.ceil(self.deadline_seconds / 10)))
             response = error_response(
                 503,
@@ -126,7 +125,6 @@ class RequestGuard:
             )
             await response(scope, receive, send_with_headers)
             return
-        self.in_flight += 1
         task = asyncio.current_task()
         assert task is not None
         loop = asyncio.get_running_loop()
@@ -152,6 +150,5 @@ class RequestGuard:
             )
             await response(scope, receive, send_with_headers)
         finally:
-            self.in_flight -= 1
             del self._deadlines[task]
             self._expired.discard(task)

@@ -151,10 +151,10 @@ class ModelRegistry:
             for (name, version), folder in sorted(on_disk.items()):
                 if version in models.get(name, {}):
                     continue
-                known = broken.get((name, version))
-                if known is not None and known.stamp == _stamp(folder):
-                    continue
                 stamp = _stamp(folder)
+                known = broken.get((name, version))
+                if known is not None and known.stamp == stamp:
+                    continue
                 try:
                     loaded = load_version(folder, name, version)
                 except (VersionLoadError, OSError) as exc:

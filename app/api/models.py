@@ -11,9 +11,10 @@ from app.api.deps import RegistryDep, Serving, serving
 from app.api.fastjson import OrjsonRoute, json_response
 from app.api.uploads import read_images
 from app.errors import PlotNotFoundError, UnsupportedInputError
+from app.imaging import MEDIA_TYPES
 from app.inputs import to_batch
 from app.predicting import predict
-from app.registry import LoadedModel, ModelRegistry
+from app.registry import NAME_PATTERN, LoadedModel, ModelRegistry
 from app.schemas import (
     ErrorResponse,
     FailedVersion,
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/v1/models", tags=["models"], route_class=OrjsonRoute
 
 ModelName = Annotated[
     str,
-    Path(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="Registry name", examples=["iris-svm"]),
+    Path(pattern=NAME_PATTERN.pattern, description="Registry name", examples=["iris-svm"]),
 ]
 Version = Annotated[int, Path(ge=1, le=2**31, description="Integer version", examples=[1])]
 PlotName = Annotated[
@@ -195,10 +196,7 @@ IMAGE_BODY: dict[str, Any] = {
                     "required": ["file"],
                 }
             },
-            **{
-                t: {"schema": {"type": "string", "format": "binary"}}
-                for t in ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")
-            },
+            **{t: {"schema": {"type": "string", "format": "binary"}} for t in MEDIA_TYPES},
         },
     }
 }
