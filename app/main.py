@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import admin, health, models
+from app.api.fastpath import PredictFastPath
 from app.batching import Batchers
 from app.errors import install_error_handlers
 from app.limits import RequestGuard
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(admin.router)
     # The first added is the innermost: metrics see every response, overload and deadline ones too.
+    app.add_middleware(PredictFastPath, routes=models.router.routes, state=app.state)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,0 +1,154 @@
+"""The predict fast path: valid predict requests answered without FastAPI's request handling.
+
+On a one-row request, FastAPI's route matching, dependency solving and body validation cost more
+than the model. This ASGI layer sits in front of them: a POST to one of the four predict routes
+with a declared body length is read, checked and scored here, with the same code the routes use.
+Anything it does not answer (a malformed body, an unknown model, invalid rows or images, a streamed
+body) goes on to the FastAPI routes with its body replayed, so errors and the OpenAPI documentation
+have one source: the routes in app/api/models.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.routing import APIRoute
+
+from app.api.deps import Serving
+from app.api.uploads import read_images
+from app.errors import ServiceError
+from app.imaging import MEDIA_TYPES
+from app.inputs import to_batch
+from app.metrics import ASGIApp, Message, Receive, Scope, Send
+from app.predicting import predict
+from app.registry import NAME_PATTERN, LoadedModel
+
+PREDICT_PATH = re.compile(
+    r"/v1/models/(?P<name>[^/]+)(?:/versions/(?P<version>[0-9]{1,10}))?/predict(?P<image>/image)?"
+)
+MAX_VERSION = 2**31  # as the routes' Version parameter
+IMAGE_TYPES = frozenset((*MEDIA_TYPES, "application/octet-stream", "multipart/form-data"))
+
+
+def _template(version: str | None, image: str | None) -> str:
+    """The route template of a matched predict path, as the metrics label it."""
+    path = "/v1/models/{name}" + ("/versions/{version}" if version else "") + "/predict"
+    return path + ("/image" if image else "")
+
+
+def _header(scope: Scope, wanted: bytes) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == wanted:
+            return bytes(value)
+    return None
+
+
+async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:
+    """The whole body and the messages it came in; None when the client left first."""
+    messages: list[Message] = []
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return None, messages
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), messages
+
+
+def _replay(messages: Iterable[Message], receive: Receive) -> Receive:
+    """`receive` giving the messages already read first, then the live ones."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed
+
+
+class PredictFastPath:
+    """ASGI middleware answering valid predict requests; the rest go on to `app` untouched."""
+
+    def __init__(self, app: ASGIApp, routes: Iterable[Any], state: Any) -> None:
+        self.app = app
+        self._state = state
+        # The documented routes: metrics label a request by its route, as for any other.
+        self._routes = {r.path: r for r in routes if isinstance(r, APIRoute)}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = None
+        if scope["type"] == "http" and scope["method"] == "POST":
+            match = PREDICT_PATH.fullmatch(scope["path"])
+        if match is None or _header(scope, b"content-length") is None:
+            await self.app(scope, receive, send)
+            return
+        body, messages = await _read_body(receive)
+        response = None
+        if body is not None:
+            response = await self._answer(scope, receive, match, body, messages)
+        if response is None:
+            await self.app(scope, _replay(messages, receive), send)
+            return
+        await send(response[0])
+        await send(response[1])
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, match: re.Match[str], body: bytes, messages: Any
+    ) -> tuple[Message, Message] | None:
+        """The response messages, or None to leave the request to the routes."""
+        name, version, image = match.group("name", "version", "image")
+        if NAME_PATTERN.fullmatch(name) is None:
+            return None
+        number = int(version) if version else None
+        if number is not None and not 1 <= number <= MAX_VERSION:
+            return None
+        media_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
+        context = Serving(
+            self._state.registry, self._state.metrics, self._state.settings, self._state.batchers
+        )
+        try:
+            if image:
+                if media_type.decode("latin-1") not in IMAGE_TYPES:
+                    return None
+                model = context.registry.get(name, number)
+                if model.metadata.input.kind != "image":
+                    return None
+                request = Request(scope, _replay(messages, receive))
+                images = await read_images(request, context.settings)
+                batch = images.reshape(len(images), -1)
+            else:
+                if media_type != b"application/json":
+                    return None
+                document = orjson.loads(body)
+                instances = document.get("instances") if type(document) is dict else None
+                if type(instances) is not list or not instances:
+                    return None
+                model = context.registry.get(name, number)
+                batch = to_batch(instances, model.metadata.input, context.settings.max_batch_rows)
+            answer = await predict(model, batch, context.metrics, context.batchers)
+        except (ServiceError, orjson.JSONDecodeError):
+            return None  # the route says what is wrong, in the one error shape
+        self._label(scope, model, _template(version, image))
+        data = orjson.dumps(answer)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(data)).encode()),
+            (b"x-model-version", str(model.metadata.version).encode()),
+        ]
+        return (
+            {"type": "http.response.start", "status": 200, "headers": headers},
+            {"type": "http.response.body", "body": data},
+        )
+
+    def _label(self, scope: Scope, model: LoadedModel, template: str) -> None:
+        scope["route"] = self._routes.get(template)
+        state = scope.setdefault("state", {})
+        state["model"] = model.metadata.name
+        state["version"] = str(model.metadata.version)
