@@ -21,7 +21,7 @@ async def predict(
     than the model."""
     started = time.perf_counter()  # with batching, the wait for the batch is included
     probabilities = await batchers.predict_proba(model.runtime, batch)
-    metrics.predict_latency.labels(model.metadata.name).observe(time.perf_counter() - started)
+    metrics.observe_predict(model.metadata.name, time.perf_counter() - started)
     return shape(model, probabilities, metrics)
 
 
@@ -31,7 +31,7 @@ def shape(model: LoadedModel, probabilities: Array, metrics: Metrics) -> dict[st
     winners = probabilities.argmax(axis=1)
     for index, count in enumerate(np.bincount(winners, minlength=len(labels)).tolist()):
         if count:  # one counter update per label, not per row
-            metrics.predictions.labels(model.metadata.name, labels[index]).inc(count)
+            metrics.count_predictions(model.metadata.name, labels[index], count)
     rounded = np.round(probabilities, 6).tolist()
     predictions = [
         {
