@@ -15,23 +15,24 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from fastapi import Request
 from fastapi.routing import APIRoute
 
 from app.api.deps import Serving
-from app.api.uploads import read_images
+from app.api.multipart import file_parts
+from app.api.uploads import to_images
 from app.errors import ServiceError
 from app.imaging import MEDIA_TYPES
 from app.inputs import to_batch
 from app.metrics import ASGIApp, Message, Receive, Scope, Send
 from app.predicting import predict
 from app.registry import NAME_PATTERN, LoadedModel
+from app.settings import Settings
 
 PREDICT_PATH = re.compile(
     r"/v1/models/(?P<name>[^/]+)(?:/versions/(?P<version>[0-9]{1,10}))?/predict(?P<image>/image)?"
 )
 MAX_VERSION = 2**31  # as the routes' Version parameter
-IMAGE_TYPES = frozenset((*MEDIA_TYPES, "application/octet-stream", "multipart/form-data"))
+RAW_IMAGE_TYPES = frozenset(t.encode() for t in (*MEDIA_TYPES, "application/octet-stream"))
 
 
 def _template(version: str | None, image: str | None) -> str:
@@ -92,7 +93,7 @@ class PredictFastPath:
         body, messages = await _read_body(receive)
         response = None
         if body is not None:
-            response = await self._answer(scope, receive, match, body, messages)
+            response = await self._answer(scope, match, body)
         if response is None:
             await self.app(scope, _replay(messages, receive), send)
             return
@@ -100,7 +101,7 @@ class PredictFastPath:
         await send(response[1])
 
     async def _answer(
-        self, scope: Scope, receive: Receive, match: re.Match[str], body: bytes, messages: Any
+        self, scope: Scope, match: re.Match[str], body: bytes
     ) -> tuple[Message, Message] | None:
         """The response messages, or None to leave the request to the routes."""
         name, version, image = match.group("name", "version", "image")
@@ -115,13 +116,11 @@ class PredictFastPath:
         )
         try:
             if image:
-                if media_type.decode("latin-1") not in IMAGE_TYPES:
-                    return None
                 model = context.registry.get(name, number)
-                if model.metadata.input.kind != "image":
+                payloads = self._uploads(scope, media_type, body, context.settings)
+                if payloads is None or model.metadata.input.kind != "image":
                     return None
-                request = Request(scope, _replay(messages, receive))
-                images = await read_images(request, context.settings)
+                images = await to_images(payloads, context.settings)
                 batch = images.reshape(len(images), -1)
             else:
                 if media_type != b"application/json":
@@ -146,6 +145,18 @@ class PredictFastPath:
             {"type": "http.response.start", "status": 200, "headers": headers},
             {"type": "http.response.body", "body": data},
         )
+
+    @staticmethod
+    def _uploads(
+        scope: Scope, media_type: bytes, body: bytes, settings: Settings
+    ) -> list[bytes] | None:
+        """The uploaded images' bytes, as the routes read them, or None to leave it to them."""
+        if media_type == b"multipart/form-data":
+            content_type = _header(scope, b"content-type") or b""
+            return file_parts(body, content_type, b"file", settings.max_batch_rows)
+        if media_type in RAW_IMAGE_TYPES:
+            return [body]
+        return None
 
     def _label(self, scope: Scope, model: LoadedModel, template: str) -> None:
         scope["route"] = self._routes.get(template)

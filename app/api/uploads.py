@@ -25,6 +25,11 @@ async def read_images(request: Request, settings: Settings) -> np.ndarray:
             f"Content type '{content_type or 'none'}' is not accepted: send multipart/form-data "
             f"with one or more 'file' parts, or a raw body of type {', '.join(MEDIA_TYPES)}."
         )
+    return await to_images(payloads, settings)
+
+
+async def to_images(payloads: list[bytes], settings: Settings) -> np.ndarray:
+    """Each uploaded image as an MNIST-style 28x28 array, stacked in upload order."""
     images = []
     for index, data in enumerate(payloads):
         try:

@@ -133,3 +133,69 @@ def test_what_the_fast_path_declines_gets_the_routes_error(
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
     assert client.post("/v1/models/iris-svm/predict", json={"instances": [IRIS_ROW]}).is_success
+
+
+def _form(*parts: tuple[str, str | None, bytes], boundary: str = "b0undary") -> tuple[bytes, str]:
+    """A multipart body of (name, filename or None for a text field, content) parts."""
+    body = b""
+    for name, filename, content in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+        body += content + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def test_forms_of_file_uploads_take_the_fast_path_in_order(
+    client: TestClient, mnist_dir: Path, fast_calls: list[str]
+) -> None:
+    digits, labels = mnist_digits(mnist_dir, 3)
+    body, content_type = _form(
+        *[("file", f"{i}.png", png_bytes(Image.fromarray(d))) for i, d in enumerate(digits)]
+    )
+    fast, routed = _both_ways(client, "/v1/models/mnist-cnn/predict/image", body, content_type)
+    assert fast_calls == ["mnist-cnn"]
+    assert fast.status_code == 200 and fast.content == routed.content
+    assert len(fast.json()["predictions"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("parts", "status", "code"),
+    [
+        ([("file", "a.png", b"PNG"), ("note", None, b"hello")], 200, None),
+        ([("file", "a.png", b"PNG"), ("other", "b.png", b"PNG")], 200, None),
+        ([("file", None, b"not a file")], 422, "invalid_image"),
+        ([("note", None, b"hello")], 422, "invalid_image"),
+        ([("file", "a.png", b"\x89PNG\r\n")], 422, "invalid_image"),
+    ],
+)
+def test_other_forms_are_left_to_the_routes(
+    client: TestClient,
+    mnist_dir: Path,
+    fast_calls: list[str],
+    parts: list[tuple[str, str | None, bytes]],
+    status: int,
+    code: str | None,
+) -> None:
+    digit = png_bytes(Image.fromarray(mnist_digits(mnist_dir, 1)[0][0]))
+    body, content_type = _form(*[(n, f, digit if c == b"PNG" else c) for n, f, c in parts])
+    response = client.post(
+        "/v1/models/mnist-cnn/predict/image", content=body, headers={"Content-Type": content_type}
+    )
+    assert fast_calls == []
+    assert response.status_code == status, response.text
+    if code is None:
+        assert len(response.json()["predictions"]) == 1
+    else:
+        assert response.json()["error"]["code"] == code
+
+
+def test_a_truncated_form_is_left_to_the_routes(client: TestClient, fast_calls: list[str]) -> None:
+    body, content_type = _form(("file", "a.png", b"\x89PNG"))
+    response = client.post(
+        "/v1/models/mnist-cnn/predict/image",
+        content=body[: len(body) // 2],
+        headers={"Content-Type": content_type},
+    )
+    assert fast_calls == []
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_image"
