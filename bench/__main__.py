@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import scenarios as scenario_list
-from bench.load import LoadResult, check, ensure_wrk, run_wrk
+from bench.load import LoadResult, check, ensure_wrk, median_result, run_wrk
 from bench.report import Row, machine, table, write_chart, write_json
 from bench.servers import Server, serve
 from bench.targets import verdicts
@@ -39,7 +40,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="MNIST IDX files, for the digit sent (default: as python -m training)",
     )
     parser.add_argument(
-        "--seconds", type=float, default=8.0, help="length of each measurement (default: 8)"
+        "--seconds", type=float, default=4.0, help="length of each measurement (default: 4)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="floor-then-scenario measurements per scenario and concurrency; the table shows "
+        "their medians (default: 3)",
     )
     parser.add_argument(
         "--only",
@@ -53,7 +61,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=Path("bench/results"),
         help="where the JSON file and the chart go (default: bench/results/)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.seconds <= 0:
+        parser.error("--rounds must be at least 1 and --seconds above 0")
+    return args
 
 
 def say(text: str) -> None:
@@ -78,12 +89,14 @@ def run(
     connections: int,
     seconds: float,
     cpu: int | None,
+    label: str = "",
 ) -> LoadResult:
     """One measurement, after a short warm-up at the same concurrency."""
     run_wrk(server.base_url, scenario.request, connections, WARMUP_SECONDS, cpu)
     result = run_wrk(server.base_url, scenario.request, connections, seconds, cpu)
+    name = f"{scenario.name} ({label})" if label else scenario.name
     say(
-        f"  {scenario.name:<38} c{connections:<2} {result.requests_per_second:>8.0f} req/s "
+        f"  {name:<38} c{connections:<2} {result.requests_per_second:>8.0f} req/s "
         f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
     )
     return result
@@ -116,21 +129,42 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     floors: dict[int, list[LoadResult]] = {c: [] for c in floor.concurrency}
 
-    def measure(server: Server, floor_server: Server, scenario: scenario_list.Scenario) -> None:
-        """Each concurrency: the floor, then the scenario; the ratio is to that floor run, so
-        the machine's drift over the run (it is shared) cancels out."""
+    def measure(
+        server: Server,
+        floor_server: Server,
+        scenario: scenario_list.Scenario,
+        baseline: Server | None = None,
+    ) -> None:
+        """Each concurrency, `rounds` times: the floor, then the scenario. Each ratio is to the
+        floor run just before, so the machine's drift (it is shared) cancels out; the row shows
+        the median of the rounds, so one disturbed run does not decide it. With a `baseline`
+        server (batching off), the same request goes to it between the floor and the scenario,
+        and the row also gets the median of scenario / baseline."""
         check(server.base_url, scenario.request)
         for connections in scenario.concurrency:
-            base = run(floor_server, floor, connections, args.seconds, load_cpu)
-            floors[connections].append(base)
-            result = run(server, scenario, connections, args.seconds, load_cpu)
+            results, rps_ratios, p99_ratios, gains, p99_gains = [], [], [], [], []
+            for _ in range(args.rounds):
+                base = run(floor_server, floor, connections, args.seconds, load_cpu)
+                floors[connections].append(base)
+                before = None
+                if baseline is not None:
+                    before = run(baseline, scenario, connections, args.seconds, load_cpu, "off")
+                result = run(server, scenario, connections, args.seconds, load_cpu)
+                results.append(result)
+                rps_ratios.append(result.requests_per_second / base.requests_per_second)
+                p99_ratios.append(result.p99_ms / base.p99_ms)
+                if before is not None:
+                    gains.append(result.requests_per_second / before.requests_per_second)
+                    p99_gains.append(result.p99_ms / before.p99_ms)
             rows.append(
                 Row(
                     scenario.name,
                     connections,
-                    result,
-                    result.requests_per_second / base.requests_per_second,
-                    result.p99_ms / base.p99_ms,
+                    median_result(results),
+                    statistics.median(rps_ratios),
+                    statistics.median(p99_ratios),
+                    statistics.median(gains) if gains else None,
+                    statistics.median(p99_gains) if p99_gains else None,
                 )
             )
 
@@ -150,29 +184,27 @@ def main(argv: list[str] | None = None) -> int:
                 if scenario.server == "app":
                     measure(server, floor_server, scenario)
             resident_mb = server.rss_mb()
-        if any(s.server == "batching" for s in scenarios):
-            with serve(
-                "app.main:create_app",
-                BATCHING_PORT,
-                {**app_env, "SERVING_BATCHING": "true"},
-                server_cpu,
-                "/health/ready",
-                expected,
-            ) as server:
-                for scenario in scenarios:
-                    if scenario.server == "batching":
-                        measure(server, floor_server, scenario)
+            if any(s.server == "batching" for s in scenarios):
+                # Both servers stay up: batching on and off are measured side by side.
+                with serve(
+                    "app.main:create_app",
+                    BATCHING_PORT,
+                    {**app_env, "SERVING_BATCHING": "true"},
+                    server_cpu,
+                    "/health/ready",
+                    expected,
+                ) as batching_server:
+                    for scenario in scenarios:
+                        if scenario.server == "batching":
+                            measure(batching_server, floor_server, scenario, baseline=server)
 
     floor_rows = []
     for connections, runs in floors.items():
-        mean = LoadResult(
-            requests_per_second=sum(r.requests_per_second for r in runs) / len(runs),
-            p50_ms=sum(r.p50_ms for r in runs) / len(runs),
-            p99_ms=sum(r.p99_ms for r in runs) / len(runs),
-            requests=sum(r.requests for r in runs),
-            errors=sum(r.errors for r in runs),
+        floor_rows.append(
+            Row(
+                f"{floor.name} (median of {len(runs)} runs)", connections, median_result(runs), 1, 1
+            )
         )
-        floor_rows.append(Row(f"{floor.name} (mean of {len(runs)} runs)", connections, mean, 1, 1))
     rows = floor_rows + rows
     drift = {
         c: [
@@ -190,8 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         f"Linux {info['kernel']}, Python {info['python']}; {pinning}"
     )
     say(
-        f"registry: {args.models_dir} ({expected} model versions); {args.seconds:g} s per run; "
-        "x floor = ratio to the floor run just before; the floor ranged "
+        f"registry: {args.models_dir} ({expected} model versions); {args.seconds:g} s per run, "
+        f"{args.rounds} rounds; x floor = median over the rounds of the ratio to the floor run "
+        "just before; the floor ranged "
         + ", ".join(f"{low}-{high} req/s at c{c}" for c, (low, high) in drift.items())
     )
     say("")
@@ -210,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         "models_dir": str(args.models_dir),
         "model_versions": expected,
         "seconds_per_run": args.seconds,
+        "rounds": args.rounds,
         "floor_range_rps": drift,
         "cold_start_seconds": round(cold_start, 3),
         "resident_mb": round(resident_mb, 1),

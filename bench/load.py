@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import urllib.request
@@ -47,6 +48,17 @@ class LoadResult:
     p99_ms: float
     requests: int
     errors: int
+
+
+def median_result(results: list[LoadResult]) -> LoadResult:
+    """The median of several runs' figures (requests and errors summed)."""
+    return LoadResult(
+        requests_per_second=statistics.median(r.requests_per_second for r in results),
+        p50_ms=statistics.median(r.p50_ms for r in results),
+        p99_ms=statistics.median(r.p99_ms for r in results),
+        requests=sum(r.requests for r in results),
+        errors=sum(r.errors for r in results),
+    )
 
 
 def ensure_wrk() -> str:

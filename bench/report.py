@@ -21,6 +21,9 @@ class Row:
     result: LoadResult
     rps_ratio: float
     p99_ratio: float
+    # Against the same request to the batching-off server, measured alongside (batching only).
+    rps_versus_off: float | None = None
+    p99_versus_off: float | None = None
 
 
 def machine() -> dict[str, Any]:
@@ -73,6 +76,14 @@ def write_json(path: Path, rows: list[Row], extra: dict[str, Any]) -> None:
                 **asdict(row.result),
                 "rps_ratio": round(row.rps_ratio, 4),
                 "p99_ratio": round(row.p99_ratio, 4),
+                **(
+                    {
+                        "rps_versus_off": round(row.rps_versus_off, 4),
+                        "p99_versus_off": round(row.p99_versus_off or 0, 4),
+                    }
+                    if row.rps_versus_off is not None
+                    else {}
+                ),
             }
             for row in rows
         ],
