@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from app.batching import Batchers
 from app.metrics import Metrics
-from app.registry import ModelRegistry
+from app.registry import LoadedModel, ModelRegistry
 from app.settings import Settings
 
 
@@ -42,9 +43,20 @@ class Serving:
     settings: Settings
     batchers: Batchers
 
+    @classmethod
+    def of(cls, state: Any) -> Serving:
+        """The objects held in the app's `state`."""
+        return cls(state.registry, state.metrics, state.settings, state.batchers)
+
 
 def serving(request: Request) -> Serving:
     """The predict routes call this instead of three dependencies: FastAPI spends more solving
     a dependency than a small model spends predicting."""
-    state = request.app.state
-    return Serving(state.registry, state.metrics, state.settings, state.batchers)
+    return Serving.of(request.app.state)
+
+
+def label_request(scope: MutableMapping[str, Any], model: LoadedModel) -> None:
+    """Name the model and version in the request's metrics, errors included (request.state)."""
+    state = scope.setdefault("state", {})
+    state["model"] = model.metadata.name
+    state["version"] = str(model.metadata.version)

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from fastapi.routing import APIRoute
 
-from app.api.deps import Serving
+from app.api.deps import Serving, label_request
 from app.api.multipart import file_parts
 from app.api.uploads import to_images
 from app.errors import ServiceError
@@ -25,7 +25,7 @@ from app.imaging import MEDIA_TYPES
 from app.inputs import to_batch
 from app.metrics import ASGIApp, Message, Receive, Scope, Send
 from app.predicting import predict
-from app.registry import NAME_PATTERN, LoadedModel
+from app.registry import NAME_PATTERN
 from app.settings import Settings
 
 PREDICT_PATH = re.compile(
@@ -111,9 +111,7 @@ class PredictFastPath:
         if number is not None and not 1 <= number <= MAX_VERSION:
             return None
         media_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
-        context = Serving(
-            self._state.registry, self._state.metrics, self._state.settings, self._state.batchers
-        )
+        context = Serving.of(self._state)
         try:
             if image:
                 model = context.registry.get(name, number)
@@ -134,7 +132,8 @@ class PredictFastPath:
             answer = await predict(model, batch, context.metrics, context.batchers)
         except (ServiceError, orjson.JSONDecodeError):
             return None  # the route says what is wrong, in the one error shape
-        self._label(scope, model, _template(version, image))
+        scope["route"] = self._routes.get(_template(version, image))
+        label_request(scope, model)
         data = orjson.dumps(answer)
         headers = [
             (b"content-type", b"application/json"),
@@ -157,9 +156,3 @@ class PredictFastPath:
         if media_type in RAW_IMAGE_TYPES:
             return [body]
         return None
-
-    def _label(self, scope: Scope, model: LoadedModel, template: str) -> None:
-        scope["route"] = self._routes.get(template)
-        state = scope.setdefault("state", {})
-        state["model"] = model.metadata.name
-        state["version"] = str(model.metadata.version)

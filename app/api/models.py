@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import FileResponse
 
-from app.api.deps import RegistryDep, Serving, serving
+from app.api.deps import RegistryDep, Serving, label_request, serving
 from app.api.fastjson import OrjsonRoute, json_response
 from app.api.uploads import read_images
 from app.errors import PlotNotFoundError, UnsupportedInputError
@@ -127,12 +127,6 @@ async def get_plot(
     return FileResponse(model.path / file_name, media_type="image/png")
 
 
-def _label(request: Request, model: LoadedModel) -> None:
-    """Name the model and version in the request metrics, errors included."""
-    request.state.model = model.metadata.name
-    request.state.version = str(model.metadata.version)
-
-
 def _respond(model: LoadedModel, body: dict[str, Any]) -> Response:
     return json_response(body, {"X-Model-Version": str(model.metadata.version)})
 
@@ -140,13 +134,13 @@ def _respond(model: LoadedModel, body: dict[str, Any]) -> Response:
 async def _predict_json(
     request: Request, body: PredictRequest, model: LoadedModel, context: Serving
 ) -> Response:
-    _label(request, model)
+    label_request(request.scope, model)
     batch = to_batch(body.instances, model.metadata.input, context.settings.max_batch_rows)
     return _respond(model, await predict(model, batch, context.metrics, context.batchers))
 
 
 async def _predict_image(request: Request, model: LoadedModel, context: Serving) -> Response:
-    _label(request, model)
+    label_request(request.scope, model)
     if model.metadata.input.kind != "image":
         raise UnsupportedInputError(
             f"Model '{model.metadata.name}' takes tabular rows, not images: "
