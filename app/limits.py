@@ -9,8 +9,8 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 
+from app.asgi import ASGIApp, Message, Receive, Scope, Send, content_length
 from app.errors import error_response
-from app.metrics import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -25,16 +25,6 @@ SECURITY_HEADERS = [
     (b"cache-control", b"no-store"),
 ]
 STRICT_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
-
-
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
 
 
 class RequestGuard:
@@ -107,7 +97,7 @@ class RequestGuard:
         if path.startswith(UNGUARDED_PREFIXES):
             await self.app(scope, receive, send_with_headers)
             return
-        declared = _content_length(scope)
+        declared = content_length(scope)
         if declared is not None and declared > self.max_body_bytes:
             response = error_response(413, "payload_too_large", self._too_large)
             await response(scope, receive, send_with_headers)

@@ -10,6 +10,7 @@ import orjson
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+from app.asgi import media_type
 from app.errors import UnsupportedMediaTypeError
 
 
@@ -30,10 +31,10 @@ class OrjsonRequest(Request):
 
 def require_json(request: Request) -> None:
     """Routes with a JSON body take application/json (or a +json type) and nothing else."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
+    declared_type = media_type(request.scope)
+    if declared_type != "application/json" and not declared_type.endswith("+json"):
         raise UnsupportedMediaTypeError(
-            f"Content type '{media_type or 'none'}' is not accepted: send application/json "
+            f"Content type '{declared_type or 'none'}' is not accepted: send application/json "
             'like {"instances": [[...]]}, or images to the /predict/image route.'
         )
 

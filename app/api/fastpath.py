@@ -20,10 +20,10 @@ from fastapi.routing import APIRoute
 from app.api.deps import Serving, label_request
 from app.api.multipart import file_parts
 from app.api.uploads import to_images
+from app.asgi import ASGIApp, Message, Receive, Scope, Send, content_length, header, media_type
 from app.errors import ServiceError
 from app.imaging import MEDIA_TYPES
 from app.inputs import to_batch
-from app.metrics import ASGIApp, Message, Receive, Scope, Send
 from app.predicting import predict
 from app.registry import NAME_PATTERN
 from app.settings import Settings
@@ -32,20 +32,13 @@ PREDICT_PATH = re.compile(
     r"/v1/models/(?P<name>[^/]+)(?:/versions/(?P<version>[0-9]{1,10}))?/predict(?P<image>/image)?"
 )
 MAX_VERSION = 2**31  # as the routes' Version parameter
-RAW_IMAGE_TYPES = frozenset(t.encode() for t in (*MEDIA_TYPES, "application/octet-stream"))
+RAW_IMAGE_TYPES = frozenset((*MEDIA_TYPES, "application/octet-stream"))
 
 
 def _template(version: str | None, image: str | None) -> str:
     """The route template of a matched predict path, as the metrics label it."""
     path = "/v1/models/{name}" + ("/versions/{version}" if version else "") + "/predict"
     return path + ("/image" if image else "")
-
-
-def _header(scope: Scope, wanted: bytes) -> bytes | None:
-    for name, value in scope["headers"]:
-        if name == wanted:
-            return bytes(value)
-    return None
 
 
 async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:
@@ -87,7 +80,7 @@ class PredictFastPath:
         match = None
         if scope["type"] == "http" and scope["method"] == "POST":
             match = PREDICT_PATH.fullmatch(scope["path"])
-        if match is None or _header(scope, b"content-length") is None:
+        if match is None or content_length(scope) is None:
             await self.app(scope, receive, send)
             return
         body, messages = await _read_body(receive)
@@ -110,18 +103,18 @@ class PredictFastPath:
         number = int(version) if version else None
         if number is not None and not 1 <= number <= MAX_VERSION:
             return None
-        media_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
+        declared_type = media_type(scope)
         context = Serving.of(self._state)
         try:
             if image:
                 model = context.registry.get(name, number)
-                payloads = self._uploads(scope, media_type, body, context.settings)
+                payloads = self._uploads(scope, declared_type, body, context.settings)
                 if payloads is None or model.metadata.input.kind != "image":
                     return None
                 images = await to_images(payloads, context.settings)
                 batch = images.reshape(len(images), -1)
             else:
-                if media_type != b"application/json":
+                if declared_type != "application/json":
                     return None
                 document = orjson.loads(body)
                 instances = document.get("instances") if type(document) is dict else None
@@ -147,12 +140,12 @@ class PredictFastPath:
 
     @staticmethod
     def _uploads(
-        scope: Scope, media_type: bytes, body: bytes, settings: Settings
+        scope: Scope, declared_type: str, body: bytes, settings: Settings
     ) -> list[bytes] | None:
         """The uploaded images' bytes, as the routes read them, or None to leave it to them."""
-        if media_type == b"multipart/form-data":
-            content_type = _header(scope, b"content-type") or b""
+        if declared_type == "multipart/form-data":
+            content_type = header(scope, b"content-type") or b""
             return file_parts(body, content_type, b"file", settings.max_batch_rows)
-        if media_type in RAW_IMAGE_TYPES:
+        if declared_type in RAW_IMAGE_TYPES:
             return [body]
         return None

@@ -8,6 +8,7 @@ import numpy as np
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
+from app.asgi import media_type
 from app.errors import InvalidImageError, PayloadTooLargeError, UnsupportedMediaTypeError
 from app.imaging import MEDIA_TYPES, preprocess
 from app.settings import Settings
@@ -15,7 +16,7 @@ from app.settings import Settings
 
 async def read_images(request: Request, settings: Settings) -> np.ndarray:
     """Every uploaded image as an MNIST-style 28x28 array, stacked in upload order."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = media_type(request.scope)
     if content_type == "multipart/form-data":
         payloads = await _multipart_files(request, settings)
     elif content_type in MEDIA_TYPES or content_type == "application/octet-stream":
