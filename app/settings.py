@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest image accepted (width x height), checked before decoding.",
     )
+    max_request_pixels: int = Field(
+        25_000_000,
+        ge=1,
+        description="Most pixels (width x height, from the headers) over all images of one "
+        "request; more get 413 before any is decoded.",
+    )
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1, description="Largest request body; larger ones get 413 unread."
     )
@@ -42,6 +48,24 @@ class Settings(BaseSettings):
     )
     request_timeout_seconds: float = Field(
         30.0, gt=0, description="Deadline of a request; past it, 504 and the work is abandoned."
+    )
+    client_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A client must send a request's headers, then its body, within this many "
+        "seconds each; past it, 408 and the connection is closed.",
+    )
+    max_header_bytes: int = Field(
+        64 * 1024,
+        ge=1024,
+        description="Largest request head (request line and headers); larger: 431 and the "
+        "connection is closed.",
+    )
+    compute_workers: int = Field(
+        0,
+        ge=0,
+        description="Worker processes (and threads) for decoding, preprocessing and large "
+        "batches; 0: one per CPU this process may run on.",
     )
     cors_origins: list[str] = Field(
         [],
