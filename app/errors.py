@@ -1,16 +1,12 @@
-"""The ServiceError family and the handlers that render the project's one error shape."""
+"""The ServiceError family: every expected failure, with its status and stable code.
+
+Each protocol renders them its own way; this module knows nothing of HTTP libraries, so the
+worker processes that decode requests import it cheaply and raise the same errors.
+"""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-logger = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
@@ -18,10 +14,15 @@ class ServiceError(Exception):
 
     status_code = 500
     code = "internal_error"
+    headers: dict[str, str] | None = None  # sent with the error (Retry-After, Allow)
 
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.details = details
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a worker process, re-raised here: the details must survive pickling.
+        return (type(self), (str(self), self.details))
 
 
 class ModelNotFoundError(ServiceError):
@@ -88,66 +89,46 @@ class NotReadyError(ServiceError):
     code = "not_ready"
 
 
-HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-}
+class BadRequestError(ServiceError):
+    """A body that cannot be read at all: not UTF-8, nested too deeply, a lone surrogate."""
+
+    status_code = 400
+    code = "bad_request"
 
 
-def error_response(
-    status_code: int,
-    code: str,
-    message: str,
-    details: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    """The one error body: {"error": {"code", "message", "details"?}}."""
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        error["details"] = details
-    return JSONResponse({"error": error}, status_code=status_code, headers=headers)
+class InvalidRequestError(ServiceError):
+    """A readable body or path of the wrong shape (no `instances`, version 0)."""
+
+    status_code = 422
+    code = "invalid_request"
 
 
-async def handle_service_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ServiceError)
-    return error_response(exc.status_code, exc.code, str(exc), exc.details)
+class RouteNotFoundError(ServiceError):
+    status_code = 404
+    code = "not_found"
 
 
-async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    details = [
-        {"loc": list(error["loc"]), "message": error["msg"], "type": error["type"]}
-        for error in exc.errors()
-    ]
-    first = details[0] if details else {"loc": [], "message": "invalid request"}
-    where = ".".join(str(part) for part in first["loc"])
-    return error_response(422, "invalid_request", f"{where}: {first['message']}", details)
+class MethodNotAllowedError(ServiceError):
+    status_code = 405
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, allowed: list[str]) -> None:
+        super().__init__(message)
+        self.headers = {"Allow": ", ".join(allowed)}
 
 
-async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    code = HTTP_CODES.get(exc.status_code, "http_error")
-    message = exc.detail if isinstance(exc.detail, str) else "request failed"
-    if message == "There was an error parsing the body":  # FastAPI's words for what json refused
-        message = "The body could not be parsed: send UTF-8 JSON, not nested too deeply."
-    elif exc.status_code == 404 and message == "Not Found":
-        message = f"No route {request.method} {request.url.path}."
-    elif exc.status_code == 405:
-        message = f"Method {request.method} is not allowed on {request.url.path}."
-    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+class RequestTimeoutError(ServiceError):
+    """The client did not send its body in time."""
+
+    status_code = 408
+    code = "request_timeout"
 
 
-async def handle_crash(request: Request, exc: Exception) -> JSONResponse:
-    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "internal_error", "The server failed to handle this request.")
+class OverloadedError(ServiceError):
+    status_code = 503
+    code = "overloaded"
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ServiceError, handle_service_error)
-    app.add_exception_handler(RequestValidationError, handle_validation_error)
-    app.add_exception_handler(StarletteHTTPException, handle_http_error)
-    app.add_exception_handler(Exception, handle_crash)
+class DeadlineExceededError(ServiceError):
+    status_code = 504
+    code = "deadline_exceeded"

@@ -25,6 +25,16 @@ Pixels = npt.NDArray[np.float64]
 
 def decode(data: bytes, max_pixels: int) -> Image.Image:
     """Open and fully decode one image, refusing what is not a supported, still image."""
+    image = decode_header(data, max_pixels)
+    try:
+        image.load()
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # truncated/corrupt files
+        raise InvalidImageError(f"The image could not be decoded: {exc}.") from exc
+    return image
+
+
+def decode_header(data: bytes, max_pixels: int) -> Image.Image:
+    """Open one image, reading its header only, refusing what is not a supported still image."""
     if not data:
         raise InvalidImageError("The image is empty (0 bytes).")
     try:
@@ -38,7 +48,6 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
                 )
             if getattr(image, "n_frames", 1) > 1:
                 raise InvalidImageError("Animated images are not supported: send one frame.")
-            image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Pillow's own guard, for headers claiming far more pixels than any digit needs.
         raise PayloadTooLargeError(
@@ -53,6 +62,12 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
     if image.width < 1 or image.height < 1:
         raise InvalidImageError("The image has no pixels.")
     return image
+
+
+def probe(data: bytes, max_pixels: int) -> int:
+    """The pixel count of a supported still image, read from its header without decoding."""
+    image = decode_header(data, max_pixels)
+    return image.width * image.height
 
 
 def _bytes_array(image: Image.Image) -> Pixels:

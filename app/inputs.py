@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,9 @@ def _number_error(value: Any, low: float, high: float) -> str | None:
 def _tabular_row(row: Any, spec: InputSpec, index: int, errors: list[dict[str, Any]]) -> list[Any]:
     names = [feature.name for feature in spec.features or []]
     if isinstance(row, dict):
-        unknown = sorted(set(row) - set(names))
+        # A row may hold any number of keys: name a few, never sort or copy all of them.
+        known = set(names)
+        unknown = list(islice((key for key in row if key not in known), MAX_DETAILS))
         missing = [name for name in names if name not in row]
         for key in unknown:
             errors.append({"loc": ["instances", index, key], "message": f"unknown feature '{key}'"})

@@ -1,42 +1,37 @@
-"""RequestGuard: the in-flight cap, the request deadline and the security headers, in one layer."""
+"""The limits every request meets: its body's size and arrival time, the in-flight cap, and the
+deadline, with one timer for all requests in flight."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from starlette.exceptions import HTTPException
+from app.asgi import Receive, Scope, content_length
+from app.errors import (
+    DeadlineExceededError,
+    OverloadedError,
+    PayloadTooLargeError,
+    RequestTimeoutError,
+)
 
-from app.asgi import ASGIApp, Message, Receive, Scope, Send, content_length
-from app.errors import error_response
-
-logger = logging.getLogger(__name__)
-
-# Probes and scrapes must answer under load: they are neither capped nor counted.
-UNGUARDED_PREFIXES = ("/health/", "/metrics")
-# Swagger UI and ReDoc load their scripts and styles from a CDN: a strict CSP would blank them.
-DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"cache-control", b"no-store"),
-]
-STRICT_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+T = TypeVar("T")
+CLOSE = {"Connection": "close"}  # the rest of the request is not read: the connection ends
 
 
-class RequestGuard:
-    """Refuses bodies over `max_body_bytes` (413, unread), work beyond `max_in_flight`
-    (503 + Retry-After), ends requests that outlive `deadline_seconds` (504, the handler
-    cancelled), and adds security headers to every response."""
+class Limits:
+    """Reads bodies within their limits, and runs work within the in-flight cap and deadline."""
 
     def __init__(
-        self, app: ASGIApp, max_body_bytes: int, max_in_flight: int, deadline_seconds: float
+        self,
+        max_body_bytes: int,
+        client_timeout_seconds: float,
+        max_in_flight: int,
+        deadline_seconds: float,
     ) -> None:
-        self.app = app
         self.max_body_bytes = max_body_bytes
+        self.client_timeout_seconds = client_timeout_seconds
         self.max_in_flight = max_in_flight
         self.deadline_seconds = deadline_seconds
         # Deadlines: one timer checks every request in flight, instead of a timer per request
@@ -45,8 +40,51 @@ class RequestGuard:
         self._expired: set[asyncio.Task[Any]] = set()
         self._check_seconds = min(max(deadline_seconds / 10, 0.01), 1.0)
         self._checking = False
-        self._headers = [*SECURITY_HEADERS, STRICT_CSP]
-        self._docs_headers = list(SECURITY_HEADERS)
+
+    def _too_large(self) -> PayloadTooLargeError:
+        error = PayloadTooLargeError(
+            f"The request body is larger than the limit of {self.max_body_bytes} bytes."
+        )
+        error.headers = CLOSE
+        return error
+
+    async def read_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The whole body (None when the client left first). Over the size limit: 413; not all
+        there `client_timeout_seconds` after the headers: 408. No in-flight slot is held."""
+        declared = content_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            raise self._too_large()
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        body: bytes = message.get("body", b"")
+        if len(body) > self.max_body_bytes:  # no length was declared
+            raise self._too_large()
+        if not message.get("more_body", False):
+            return body  # a small body comes whole with the headers: no timer needed
+        chunks, size = [body], len(body)
+        try:
+            async with asyncio.timeout(self.client_timeout_seconds):
+                while message.get("more_body", False):
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        return None
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_body_bytes:
+                        raise self._too_large()
+                    chunks.append(chunk)
+        except TimeoutError:
+            error = RequestTimeoutError(
+                f"The request body did not arrive within {self.client_timeout_seconds:g} s."
+            )
+            error.headers = CLOSE
+            raise error from None
+        return b"".join(chunks)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._deadlines)
 
     def _check_deadlines(self) -> None:
         """Cancel the requests past their deadline; re-arm while any request is in flight."""
@@ -60,61 +98,17 @@ class RequestGuard:
         if self._checking:
             loop.call_later(self._check_seconds, self._check_deadlines)
 
-    def _limited(self, receive: Receive) -> Receive:
-        """`receive`, raising 413 as soon as the streamed body passes the limit."""
-        received = 0
-
-        async def receive_with_limit() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise HTTPException(413, self._too_large)
-            return message
-
-        return receive_with_limit
-
-    @property
-    def _too_large(self) -> str:
-        return f"The request body is larger than the limit of {self.max_body_bytes} bytes."
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        headers = self._docs_headers if path in DOCS_PATHS else self._headers
-        started = False
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                message["headers"] = [*message.get("headers", []), *headers]
-            await send(message)
-
-        if path.startswith(UNGUARDED_PREFIXES):
-            await self.app(scope, receive, send_with_headers)
-            return
-        declared = content_length(scope)
-        if declared is not None and declared > self.max_body_bytes:
-            response = error_response(413, "payload_too_large", self._too_large)
-            await response(scope, receive, send_with_headers)
-            return
-        if declared is None:  # a declared length is enforced by the server itself
-            receive = self._limited(receive)
-        if len(self._deadlines) >= self.max_in_flight:  # the requests in flight
+    async def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        """`work()` within the in-flight cap (503 beyond it) and the deadline (504 past it,
+        the work cancelled: its pool tasks still queued never start)."""
+        if len(self._deadlines) >= self.max_in_flight:
             retry_after = str(max(1, math.ceil(self.deadline_seconds / 10)))
-            response = error_response(
-                503,
-                "overloaded",
+            error = OverloadedError(
                 f"The server is at its limit of {self.max_in_flight} requests in flight; "
-                f"retry after {retry_after} s.",
-                headers={"Retry-After": retry_after},
+                f"retry after {retry_after} s."
             )
-            await response(scope, receive, send_with_headers)
-            return
+            error.headers = {"Retry-After": retry_after}
+            raise error
         task = asyncio.current_task()
         assert task is not None
         loop = asyncio.get_running_loop()
@@ -123,22 +117,14 @@ class RequestGuard:
             self._checking = True
             loop.call_later(self._check_seconds, self._check_deadlines)
         try:
-            await self.app(scope, receive, send_with_headers)
+            return await work()
         except asyncio.CancelledError:
             if task not in self._expired:
                 raise  # cancelled by someone else: the server is stopping
             task.uncancel()
-            if started:
-                raise  # the status line is gone: uvicorn closes the connection
-            logger.warning(
-                "request %s %s abandoned after %.1f s", scope["method"], path, self.deadline_seconds
-            )
-            response = error_response(
-                504,
-                "deadline_exceeded",
-                f"The request took longer than {self.deadline_seconds:g} s and was abandoned.",
-            )
-            await response(scope, receive, send_with_headers)
+            raise DeadlineExceededError(
+                f"The request took longer than {self.deadline_seconds:g} s and was abandoned."
+            ) from None
         finally:
             del self._deadlines[task]
             self._expired.discard(task)

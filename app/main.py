@@ -1,4 +1,4 @@
-"""create_app(settings) -> FastAPI: logging, lifespan, routers, error handlers, metrics."""
+"""create_app(settings) -> ModelServer: logging, lifespan, protocols, control plane, metrics."""
 
 from __future__ import annotations
 
@@ -7,16 +7,22 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import admin, health, models
-from app.api.fastpath import PredictFastPath
+from app.api.errors import install_error_handlers
+from app.asgi import ASGIApp
 from app.batching import Batchers
-from app.errors import install_error_handlers
-from app.limits import RequestGuard
-from app.metrics import Metrics, MetricsMiddleware
+from app.compute import Compute
+from app.dataplane import DataPlane
+from app.front import Dispatch, SecureFront
+from app.limits import Limits
+from app.metrics import Metrics
+from app.protocols import native, native_docs
+from app.protocols.routing import RouteTable
 from app.registry import ModelRegistry
 from app.schemas import ErrorResponse
 from app.settings import Settings
@@ -47,17 +53,67 @@ async def _rescan_forever(app: FastAPI, registry: ModelRegistry, interval: float
             logger.exception("registry re-scan failed")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+class ModelServer(FastAPI):
+    """FastAPI for the docs and the control plane, behind the front that serves the data plane
+    (app/front.py): the front is the outermost layer, so every response, a crash's 500
+    included, passes through it."""
+
+    def __init__(
+        self,
+        *,
+        routes: RouteTable,
+        plane: DataPlane,
+        limits: Limits,
+        metrics: Metrics,
+        cors_origins: list[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.data_routes = routes
+        self._layers = (plane, limits, metrics, cors_origins)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        plane, limits, metrics, cors_origins = self._layers
+        app: ASGIApp = Dispatch(super().build_middleware_stack(), self.data_routes, plane, limits)
+        if cors_origins:  # inside the front: preflights get the security headers too
+            app = CORSMiddleware(
+                app,
+                allow_origins=cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+        return SecureFront(app, metrics)
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            schema["paths"].update(self.data_routes.openapi_paths())
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                native_docs.component_schemas()
+            )
+        return super().openapi()
+
+
+def create_app(settings: Settings | None = None) -> ModelServer:
     """The whole service, configured by `settings` (default: from SERVING_* variables)."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
     metrics = Metrics()
+    registry = ModelRegistry(settings.models_dir)
+    compute = Compute(settings.compute_workers)
+    batchers = Batchers(settings.batching, settings.max_batch_size, settings.max_latency_ms)
+    plane = DataPlane(registry, compute, metrics, batchers, settings)
+    limits = Limits(
+        settings.max_body_bytes,
+        settings.client_timeout_seconds,
+        settings.max_in_flight,
+        settings.request_timeout_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        registry = ModelRegistry(settings.models_dir)
-        app.state.registry = registry
-        await asyncio.to_thread(registry.refresh)
+        # The worker processes start while the models load.
+        await asyncio.gather(compute.start(), asyncio.to_thread(registry.refresh))
         sync_metrics()
         if not registry.ready():
             logger.warning(
@@ -71,14 +127,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             rescan = asyncio.create_task(
                 _rescan_forever(app, registry, settings.reload_interval_seconds)
             )
-        yield
-        if rescan is not None:
-            rescan.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await rescan
+        try:
+            yield
+        finally:
+            if rescan is not None:
+                rescan.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await rescan
+            compute.close()
 
     def sync_metrics() -> None:
-        registry: ModelRegistry = app.state.registry
         ready = registry.ready()
         metrics.models_loaded.set(sum(len(v) for v in ready.values()))
         metrics.models_failed.set(len(registry.broken()))
@@ -86,38 +144,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for version, model in versions.items():
                 metrics.load_seconds.labels(name, str(version)).set(model.load_seconds)
 
-    app = FastAPI(
+    app = ModelServer(
+        routes=RouteTable(native.ROUTES),
+        plane=plane,
+        limits=limits,
+        metrics=metrics,
+        cors_origins=settings.cors_origins,
         title="Model server",
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        # A redirect to the slash-less path would be built from the Host header.
+        redirect_slashes=False,
         responses={422: {"model": ErrorResponse, "description": "Invalid request"}},
     )
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.batchers = Batchers(
-        settings.batching, settings.max_batch_size, settings.max_latency_ms
-    )
+    app.state.registry = registry
     app.state.sync_metrics = sync_metrics
-    app.state.registry = ModelRegistry(settings.models_dir)  # empty until the lifespan loads it
     install_error_handlers(app)
     app.include_router(models.router)
     app.include_router(health.router)
     app.include_router(admin.router)
-    # The first added is the innermost: metrics see every response, overload and deadline ones too.
-    app.add_middleware(PredictFastPath, routes=models.router.routes, state=app.state)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
-        )
-    app.add_middleware(
-        RequestGuard,
-        max_body_bytes=settings.max_body_bytes,
-        max_in_flight=settings.max_in_flight,
-        deadline_seconds=settings.request_timeout_seconds,
-    )
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-
-from app.asgi import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -86,39 +83,3 @@ class Metrics:
 
     def count_predictions(self, model: str, label: str, count: int) -> None:
         self._predictions(model, label).inc(count)
-
-
-class MetricsMiddleware:
-    """Counts every response by route template and status; predict routes add model/version."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            route = scope.get("route")
-            # Unmatched paths share one label: clients must not be able to grow the metric set.
-            endpoint = getattr(route, "path", None) or "unmatched"
-            state = scope.get("state", {})
-            self.metrics.count_request(
-                state.get("model", ""),
-                state.get("version", ""),
-                endpoint,
-                str(status),
-                time.perf_counter() - started,
-            )

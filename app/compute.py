@@ -1,0 +1,108 @@
+"""The bounded pools that heavy work runs in, off the event loop.
+
+Two pools, one worker per CPU this process may run on (or `compute_workers`):
+- processes, for decoding request bodies and preprocessing images: that work is Python and
+  numpy in small steps, which holds the GIL often enough that threads ran it one core at a time
+  and made the event loop wait its turn (measured in the benchmark's two-core scenario);
+- threads, for inference on large batches: ONNX Runtime, the LiteRT interpreter and numpy release
+  the GIL while they compute, and the models live in this process.
+
+A task waiting in a queue when its request is cancelled (deadline, client gone) never starts;
+one running finishes its chunk, which the callers keep small, so work past a deadline stops
+within a chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import ParamSpec, TypeVar
+
+from app.errors import ServiceError
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class ComputeFailedError(ServiceError):
+    """A worker process died on a request (a crash or the kernel's OOM killer)."""
+
+    status_code = 500
+    code = "internal_error"
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (taskset, cgroup cpusets), not the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+class Compute:
+    """A process pool and a thread pool of `workers` each, made on start (or first use) and
+    ended on close; the app's lifespan does both, and may do them again."""
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = workers or available_cpus()
+        self._threads: ThreadPoolExecutor | None = None
+        self._processes: ProcessPoolExecutor | None = None
+
+    def _thread_pool(self) -> ThreadPoolExecutor:
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="compute")
+        return self._threads
+
+    def _process_pool(self) -> ProcessPoolExecutor:
+        if self._processes is None:
+            # Spawned, not forked: the model runtimes' threads are running when a worker starts.
+            context = multiprocessing.get_context("spawn")
+            self._processes = ProcessPoolExecutor(self.workers, mp_context=context)
+        return self._processes
+
+    async def start(self) -> None:
+        """Start every worker process now, so the first requests do not wait for Python."""
+        loop = asyncio.get_running_loop()
+        pool = self._process_pool()
+        await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(self.workers)))
+
+    async def in_process(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`function(*args)` in a worker process; `function` and its arguments must pickle."""
+        pool = self._process_pool()
+        try:
+            return await _run(pool, function, *args, **kwargs)
+        except BrokenProcessPool as exc:
+            logger.error("a compute worker process died; starting a new pool")
+            if pool is self._processes:
+                self._processes = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise ComputeFailedError("The server failed to handle this request.") from exc
+
+    async def in_thread(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`function(*args)` in a worker thread."""
+        return await _run(self._thread_pool(), function, *args, **kwargs)
+
+    def close(self) -> None:
+        for pool in (self._threads, self._processes):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+        self._threads = self._processes = None
+
+
+async def _run(
+    executor: Executor, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    # Cancelling the awaiting task cancels the pool's future: a task still queued never runs.
+    future = executor.submit(function, *args, **kwargs)
+    return await asyncio.wrap_future(future)

@@ -1,0 +1,144 @@
+"""The core every protocol calls: resolve a model version, turn a decoded request into a batch,
+run the model, and count what it predicted. It knows nothing of HTTP or JSON.
+
+Where work runs is decided from what it costs: small bodies and cheap models inline on the
+event loop (a hand-over to a pool costs more than they do), everything else in the bounded pools
+of app/compute.py, split into chunks so that a request past its deadline stops within a chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+import numpy as np
+
+from app.batching import Batchers
+from app.compute import Compute
+from app.errors import PayloadTooLargeError
+from app.metrics import Metrics
+from app.registry import LoadedModel, ModelRegistry
+from app.runtimes.base import Array, Batch
+from app.settings import Settings
+from app.uploads import preprocess_all, probe_all
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Bodies up to this size are decoded inline: ~20 MNIST rows of JSON, a few small PNGs.
+INLINE_BODY_BYTES = 64 * 1024
+# Images up to this many pixels in all are preprocessed inline: a few dozen 28x28 digits.
+INLINE_PIXELS = 128 * 128
+# Preprocessing tasks of about this many pixels: a 16-megapixel image is one task on its own.
+CHUNK_PIXELS = 4_000_000
+# A model call estimated under this runs inline; the thread hop costs about as much.
+INLINE_SECONDS = 0.0005
+# Batches for the thread pool are split into calls of about this long.
+CHUNK_SECONDS = 0.1
+
+
+async def all_or_none(work: Iterable[Awaitable[T]]) -> list[T]:
+    """Every result in order; on the first failure the rest are cancelled (those still queued
+    in a pool never start), unlike asyncio.gather, which lets them run on."""
+    tasks = [asyncio.ensure_future(item) for item in work]
+    if len(tasks) == 1:
+        return [await tasks[0]]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        raise
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One version's class probabilities for each row of a batch, in order."""
+
+    model: LoadedModel
+    probabilities: Array
+
+
+class DataPlane:
+    """Models, versions and compute, behind one protocol-agnostic interface."""
+
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        compute: Compute,
+        metrics: Metrics,
+        batchers: Batchers,
+        settings: Settings,
+    ) -> None:
+        self.registry = registry
+        self.compute = compute
+        self.metrics = metrics
+        self.batchers = batchers
+        self.settings = settings
+
+    def model(self, name: str, version: int | None = None) -> LoadedModel:
+        """A ready version; the latest when `version` is None (404/503 otherwise)."""
+        return self.registry.get(name, version)
+
+    async def decode(
+        self, size: int, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`function(*args)`, a protocol's decoder of a body of `size` bytes: inline when small,
+        else in a worker process."""
+        if size <= INLINE_BODY_BYTES:
+            return function(*args, **kwargs)
+        return await self.compute.in_process(function, *args, **kwargs)
+
+    async def images(self, payloads: list[bytes]) -> Batch:
+        """Uploaded images -> a (n, 784) batch of MNIST-style digits. Headers are checked first,
+        against the per-image and per-request pixel limits, before any image is decoded."""
+        numbered = len(payloads) > 1
+        limit = self.settings.max_image_pixels
+        size = sum(len(data) for data in payloads)
+        pixels = await self.decode(size, probe_all, payloads, numbered, limit)
+        total = sum(pixels)
+        if total > self.settings.max_request_pixels:
+            raise PayloadTooLargeError(
+                f"The images hold {total} pixels in all; at most "
+                f"{self.settings.max_request_pixels} are accepted in one request."
+            )
+        if size <= INLINE_BODY_BYTES and total <= INLINE_PIXELS:
+            digits = preprocess_all(payloads, 0, numbered, limit)
+        else:
+            chunks, start, load = [], 0, 0
+            for index, count in enumerate(pixels):
+                load += count
+                if load >= CHUNK_PIXELS or index == len(pixels) - 1:
+                    chunks.append((start, index + 1))
+                    start, load = index + 1, 0
+            parts = await all_or_none(
+                self.compute.in_process(preprocess_all, payloads[a:b], a, numbered, limit)
+                for a, b in chunks
+            )
+            digits = np.concatenate(parts)
+        return digits.reshape(len(digits), -1)
+
+    async def predict(self, model: LoadedModel, batch: Batch) -> Prediction:
+        """The model's probabilities for every row; counted in the metrics."""
+        started = time.perf_counter()  # with batching, the wait for the batch is included
+        runtime, rows = model.runtime, len(batch)
+        if model.cost.estimate(rows) <= INLINE_SECONDS:
+            probabilities = await self.batchers.predict_proba(runtime, batch)
+        else:
+            step = max(1, int(CHUNK_SECONDS / max(model.cost.row_seconds, 1e-9)))
+            parts = await all_or_none(
+                self.compute.in_thread(runtime.predict_proba, batch[i : i + step])
+                for i in range(0, rows, step)
+            )
+            probabilities = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        name = model.metadata.name
+        self.metrics.observe_predict(name, time.perf_counter() - started)
+        labels = model.metadata.class_labels
+        winners = np.bincount(probabilities.argmax(axis=1), minlength=len(labels)).tolist()
+        for index, count in enumerate(winners):
+            if count:  # one counter update per label, not per row
+                self.metrics.count_predictions(name, labels[index], count)
+        return Prediction(model, probabilities)

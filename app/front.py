@@ -1,0 +1,154 @@
+"""The ASGI layers in front of FastAPI: security headers and metrics on every response, then
+the dispatch of data-plane routes, which are served here, each request once.
+
+A data-plane request is read whole first (size and time limits, no in-flight slot held while a
+slow client sends), then handled within the in-flight cap and the deadline by its protocol's
+handler, and any ServiceError is rendered by that protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from app.asgi import ASGIApp, Message, Receive, Scope, Send
+from app.errors import MethodNotAllowedError, ServiceError
+from app.limits import Limits
+from app.metrics import Metrics
+from app.protocols.native_codec import error_reply
+from app.protocols.routing import Call, DataRoute, Reply, RouteTable
+
+if TYPE_CHECKING:
+    from app.dataplane import DataPlane
+
+logger = logging.getLogger(__name__)
+
+# Probes and scrapes must answer under load: they are neither capped nor counted in flight.
+UNGUARDED_PREFIXES = ("/health/", "/metrics")
+# Swagger UI and ReDoc load their scripts and styles from a CDN: a strict CSP would blank them.
+DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+STRICT_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+CRASH = error_reply(ServiceError("The server failed to handle this request."))
+
+
+async def send_reply(send: Send, reply: Reply) -> None:
+    length = (b"content-length", str(len(reply.body)).encode())
+    await send(
+        {"type": "http.response.start", "status": reply.status, "headers": [*reply.headers, length]}
+    )
+    await send({"type": "http.response.body", "body": reply.body})
+
+
+class SecureFront:
+    """The outermost layer: security headers on every response, every response counted by
+    route template and status, and a crash answered as a 500 with those headers too."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+        self._headers = [*SECURITY_HEADERS, STRICT_CSP]
+        self._docs_headers = list(SECURITY_HEADERS)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)  # the lifespan
+            return
+        started = time.perf_counter()
+        added = self._docs_headers if scope["path"] in DOCS_PATHS else self._headers
+        status = 0  # nothing sent yet
+
+        async def send_secured(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), *added]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_secured)
+        except Exception:
+            if status == 0:  # FastAPI's own crash handler has logged and answered otherwise
+                logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                await send_reply(send_secured, CRASH)
+        finally:
+            route = scope.get("route")
+            state = scope.get("state", {})
+            self.metrics.count_request(
+                state.get("model", ""),
+                state.get("version", ""),
+                # Unmatched paths share one label: clients must not grow the metric set.
+                getattr(route, "template", None) or getattr(route, "path", None) or "unmatched",
+                str(status or 500),
+                time.perf_counter() - started,
+            )
+
+
+class Dispatch:
+    """Data-plane routes served here, each request once; the rest go to FastAPI (`app`): the
+    docs, the control plane, unknown routes."""
+
+    def __init__(self, app: ASGIApp, routes: RouteTable, plane: DataPlane, limits: Limits) -> None:
+        self.app = app
+        self.routes = routes
+        self.plane = plane
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)  # the lifespan
+            return
+        path: str = scope["path"]
+        found = self.routes.match(path)
+        if found is not None:
+            scope["route"] = found[0]
+            await self._serve(*found, scope, receive, send)
+        elif path.startswith(UNGUARDED_PREFIXES):
+            await self.app(scope, receive, send)
+        else:
+            await self._control(scope, receive, send)
+
+    async def _serve(
+        self,
+        route: DataRoute,
+        params: dict[str, str | None],
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        try:
+            if scope["method"] not in route.methods:
+                raise MethodNotAllowedError(
+                    f"Method {scope['method']} is not allowed on {scope['path']}.",
+                    sorted(route.methods),
+                )
+            body = await self.limits.read_body(scope, receive)
+            if body is None:
+                return  # the client left
+            call = Call(scope, params, body)
+            reply = await self.limits.run(lambda: route.handler(self.plane, call))
+        except ServiceError as exc:
+            reply = route.render_error(exc)
+        await send_reply(send, reply)
+
+    async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI's routes, within the in-flight cap and the deadline."""
+        started = False
+
+        async def send_started(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.limits.run(lambda: self.app(scope, receive, send_started))
+        except ServiceError as exc:
+            if started:
+                raise  # the status line is gone: uvicorn closes the connection
+            await send_reply(send, error_reply(exc))

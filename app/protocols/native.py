@@ -1,0 +1,112 @@
+"""The native dialect's data plane: /v1/models/{name}[/versions/{version}]/predict[/image].
+
+Each handler decodes the request, calls the data plane, and encodes its answer; errors are
+rendered in the one error shape by native_codec.error_reply.
+"""
+
+from __future__ import annotations
+
+from app.asgi import header, media_type
+from app.dataplane import DataPlane, Prediction
+from app.errors import InvalidRequestError, UnsupportedInputError, UnsupportedMediaTypeError
+from app.imaging import MEDIA_TYPES
+from app.protocols import native_docs
+from app.protocols.multipart import file_parts
+from app.protocols.native_codec import JSON_TYPE, decode_instances, error_reply, prediction_body
+from app.protocols.routing import Call, DataRoute, Reply
+from app.registry import NAME_PATTERN, LoadedModel
+
+MAX_VERSION = 2**31
+RAW_IMAGE_TYPES = frozenset((*MEDIA_TYPES, "application/octet-stream"))
+
+
+def _resolve(plane: DataPlane, call: Call) -> LoadedModel:
+    """The model the path names, its name and version checked as FastAPI's routes check them."""
+    name, version = call.params["name"] or "", call.params.get("version")
+    if NAME_PATTERN.fullmatch(name) is None:
+        raise InvalidRequestError(
+            f"path.name: must match {NAME_PATTERN.pattern}",
+            [{"loc": ["path", "name"], "message": f"must match {NAME_PATTERN.pattern}"}],
+        )
+    number = None
+    if version is not None:
+        if not (version.isascii() and version.isdigit() and 1 <= int(version) <= MAX_VERSION):
+            raise InvalidRequestError(
+                f"path.version: must be an integer from 1 to {MAX_VERSION}",
+                [{"loc": ["path", "version"], "message": "must be an integer from 1"}],
+            )
+        number = int(version)
+    model = plane.model(name, number)
+    # Name the model and version in the request's metrics, errors included.
+    state = call.scope.setdefault("state", {})
+    state["model"] = name
+    state["version"] = str(model.metadata.version)
+    return model
+
+
+def _reply(prediction: Prediction) -> Reply:
+    metadata = prediction.model.metadata
+    body = prediction_body(
+        metadata.name, metadata.version, metadata.class_labels, prediction.probabilities
+    )
+    return Reply(200, body, [JSON_TYPE, (b"x-model-version", str(metadata.version).encode())])
+
+
+async def predict(plane: DataPlane, call: Call) -> Reply:
+    """{"instances": [...]} -> one prediction per row, in order."""
+    declared = media_type(call.scope)
+    if declared != "application/json" and not declared.endswith("+json"):
+        raise UnsupportedMediaTypeError(
+            f"Content type '{declared or 'none'}' is not accepted: send application/json "
+            'like {"instances": [[...]]}, or images to the /predict/image route.'
+        )
+    model = _resolve(plane, call)
+    spec, limit = model.metadata.input, plane.settings.max_batch_rows
+    batch = await plane.decode(len(call.body), decode_instances, call.body, spec, limit)
+    return _reply(await plane.predict(model, batch))
+
+
+async def predict_image(plane: DataPlane, call: Call) -> Reply:
+    """Images, as multipart `file` parts or one raw body -> one prediction per image."""
+    model = _resolve(plane, call)
+    if model.metadata.input.kind != "image":
+        raise UnsupportedInputError(
+            f"Model '{model.metadata.name}' takes tabular rows, not images: "
+            f"POST JSON to /v1/models/{model.metadata.name}/predict."
+        )
+    declared, limit = media_type(call.scope), plane.settings.max_batch_rows
+    if declared == "multipart/form-data":
+        content_type = header(call.scope, b"content-type") or b""
+        payloads = file_parts(call.body, content_type, b"file", limit)
+    elif declared in RAW_IMAGE_TYPES:
+        payloads = [call.body]
+    else:
+        raise UnsupportedMediaTypeError(
+            f"Content type '{declared or 'none'}' is not accepted: send multipart/form-data "
+            f"with one or more 'file' parts, or a raw body of type {', '.join(MEDIA_TYPES)}."
+        )
+    return _reply(await plane.predict(model, await plane.images(payloads)))
+
+
+POST = frozenset({"POST"})
+PREFIX = "/v1/models/{name}"
+ROUTES = [
+    DataRoute(PREFIX + "/predict", POST, predict, error_reply, native_docs.PREDICT_LATEST),
+    DataRoute(
+        PREFIX + "/versions/{version}/predict",
+        POST,
+        predict,
+        error_reply,
+        native_docs.PREDICT_VERSION,
+    ),
+    DataRoute(
+        PREFIX + "/predict/image", POST, predict_image, error_reply, native_docs.IMAGE_LATEST
+    ),
+    DataRoute(
+        PREFIX + "/versions/{version}/predict/image",
+        POST,
+        predict_image,
+        error_reply,
+        native_docs.IMAGE_VERSION,
+    ),
+]

@@ -1,0 +1,126 @@
+"""The native dialect's bodies: {"instances": [...]} in, predictions and errors out.
+
+Pure functions of bytes and arrays, importable without the model runtimes: large bodies are
+decoded in a worker process (app/compute.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from app.errors import BadRequestError, InvalidRequestError, ServiceError
+from app.inputs import to_batch
+from app.protocols.routing import Reply
+from app.schemas import InputSpec
+
+# Error bodies stay small whatever the request held: what is echoed back is capped.
+MAX_MESSAGE_CHARS = 500
+MAX_DETAILS = 10
+MAX_ECHO_CHARS = 64
+LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def read_json(body: bytes) -> Any:
+    """The JSON document of a body, or the 400/422 saying why there is none."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        reason = str(exc)
+    if "not valid UTF-8" in reason or "surrogate" in reason:
+        raise BadRequestError(
+            "The body is not valid UTF-8 JSON (invalid bytes or a lone UTF-16 surrogate)."
+        )
+    if "depth limit" in reason:
+        raise BadRequestError("The body is nested too deeply.")
+    # NaN, Infinity and numbers beyond float range are not JSON to orjson; json reads them, so
+    # the row checks can say which value is wrong.
+    text = body.decode("utf-8")
+    if LONE_SURROGATE.search(SURROGATE_PAIR.sub("", text)):
+        raise BadRequestError("The body holds a lone UTF-16 surrogate escape.")
+    try:
+        return json.loads(text)
+    except RecursionError as exc:
+        raise BadRequestError("The body is nested too deeply.") from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidRequestError(
+            f"The body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).",
+            [{"loc": ["body"], "message": exc.msg}],
+        ) from exc
+
+
+def decode_instances(body: bytes, spec: InputSpec, max_rows: int) -> npt.NDArray[np.float64]:
+    """A predict body -> the (rows, n_features) batch the model takes."""
+    document = read_json(body)
+    instances = document.get("instances") if type(document) is dict else None
+    if type(instances) is not list or not instances:
+        raise InvalidRequestError(
+            'body.instances: the body must be a JSON object like {"instances": [[...], ...]} '
+            "with one or more rows.",
+            [{"loc": ["body", "instances"], "message": "a non-empty list of rows is required"}],
+        )
+    return to_batch(instances, spec, max_rows)
+
+
+def _echo(value: Any) -> Any:
+    """A value from the request, shortened before it is sent back."""
+    if isinstance(value, str) and len(value) > MAX_ECHO_CHARS:
+        return value[:MAX_ECHO_CHARS] + "..."
+    return value
+
+
+def error_document(
+    code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The one error body, {"error": {"code", "message", "details"?}}, of bounded size."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + "..."
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = [
+            {key: [_echo(p) for p in v] if key == "loc" else _echo(v) for key, v in d.items()}
+            for d in details[:MAX_DETAILS]
+        ]
+    return {"error": error}
+
+
+def dump(document: Any) -> bytes:
+    """JSON bytes; strings orjson refuses (lone surrogates) are escaped by json instead."""
+    try:
+        return orjson.dumps(document)
+    except TypeError:
+        return json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+JSON_TYPE = (b"content-type", b"application/json")
+
+
+def error_reply(exc: ServiceError) -> Reply:
+    """A ServiceError as the native dialect answers it: its status, headers and error body."""
+    headers = [
+        (name.lower().encode(), value.encode()) for name, value in (exc.headers or {}).items()
+    ]
+    body = dump(error_document(exc.code, str(exc), exc.details))
+    return Reply(exc.status_code, body, [JSON_TYPE, *headers])
+
+
+def prediction_body(name: str, version: int, labels: list[str], probabilities: Any) -> bytes:
+    """The PredictResponse body: one prediction per row, in order, every class's probability.
+    Plain dicts for orjson: building pydantic objects per row cost more than the model."""
+    winners = probabilities.argmax(axis=1).tolist()
+    rounded = np.round(probabilities, 6).tolist()
+    predictions = [
+        {
+            "label": labels[index],
+            "class_index": index,
+            "probabilities": dict(zip(labels, row, strict=True)),
+        }
+        for index, row in zip(winners, rounded, strict=True)
+    ]
+    return orjson.dumps({"model": name, "version": version, "predictions": predictions})
