@@ -1,0 +1,98 @@
+"""Hostile bodies and headers get small, clear 4xx answers; a crash still gets the security
+headers; no redirect is built from the Host header."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.helpers import IRIS_ROW, make_client
+
+IRIS = "/v1/models/iris-svm/predict"
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"instances": [{"\\ud800": 1}]}',
+        b'{"instances": [[5.1, 3.5, 1.4, "\\udfff"]]}',
+        b'{"instances": [[NaN, 3.5, 1.4, 0.2]], "note": "\\ud83d"}',  # json's fallback path too
+        b'{"instances": [{"\xed\xa0\x80": 1}]}',  # a surrogate as raw UTF-8 bytes
+    ],
+)
+def test_a_lone_surrogate_anywhere_gets_400(client: TestClient, body: bytes) -> None:
+    response = client.post(IRIS, content=body, headers=JSON)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "bad_request"
+
+
+def test_a_surrogate_pair_is_ordinary_text(client: TestClient) -> None:
+    body = b'{"instances": [[5.1, 3.5, 1.4, 0.2]], "note": "\\ud83d\\ude00"}'
+    assert client.post(IRIS, content=body, headers=JSON).status_code == 200
+
+
+def test_error_bodies_stay_small_whatever_the_request_echoes(client: TestClient) -> None:
+    many_keys = {f"unknown-{i}": 1 for i in range(250_000)}  # 4.5 MB
+    long_key = {"x" * 100_000: 1}
+    for row in (many_keys, long_key):
+        response = client.post(IRIS, content=orjson.dumps({"instances": [row, row]}), headers=JSON)
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == "invalid_input"
+        assert len(response.content) < 4096, len(response.content)
+
+
+def test_invalid_rows_are_named_but_capped(client: TestClient) -> None:
+    rows = [[1, 2, 3, "x" * 10_000]] * 1000
+    response = client.post(IRIS, content=orjson.dumps({"instances": rows}), headers=JSON)
+    assert response.status_code == 422
+    details = response.json()["error"]["details"]
+    assert 1 <= len(details) <= 10 and details[0]["loc"] == ["instances", 0, "petal_width"]
+    assert len(response.content) < 4096
+
+
+def test_no_redirect_reflects_the_host_header(client: TestClient) -> None:
+    for path in ("/v1/models/", "/v1/models/iris-svm/", "/health/live/"):
+        response = client.get(path, headers={"host": "evil.example"}, follow_redirects=False)
+        assert not response.is_redirect, response.headers
+        assert "evil.example" not in response.text
+        assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_predict_routes_answer_405_with_allow(client: TestClient) -> None:
+    for path in (IRIS, "/v1/models/mnist-cnn/versions/1/predict/image"):
+        response = client.get(path)
+        assert response.status_code == 405
+        assert response.headers["allow"] == "POST"
+        assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_crash_is_a_500_with_the_security_headers(iris_registry: Path) -> None:
+    """A version whose metadata lists two labels for a three-class model fails at predict time."""
+    metadata_path = iris_registry / "iris-svm" / "1" / "metadata.json"
+    metadata = json.loads(metadata_path.read_text())
+    metadata_path.write_text(json.dumps({**metadata, "class_labels": ["setosa", "versicolor"]}))
+    with make_client(iris_registry) as client:
+        response = client.post(IRIS, json={"instances": [IRIS_ROW]})
+        assert response.status_code == 500
+        assert response.json()["error"]["code"] == "internal_error"
+        assert "Traceback" not in response.text
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+        healthy = client.post(
+            "/v1/models/iris-logistic-regression/predict", json={"instances": [IRIS_ROW]}
+        )
+        assert healthy.status_code == 200
+
+
+def test_cors_applies_to_the_data_plane(iris_registry: Path) -> None:
+    origin = {"origin": "https://a.example"}
+    with make_client(iris_registry, cors_origins=["https://a.example"]) as client:
+        response = client.post(IRIS, json={"instances": [IRIS_ROW]}, headers=origin)
+        assert response.status_code == 200
+        assert response.headers["access-control-allow-origin"] == "https://a.example"
+        assert response.headers["x-content-type-options"] == "nosniff"
