@@ -4,6 +4,8 @@ not stall health checks or other clients; work past its deadline stops."""
 from __future__ import annotations
 
 import io
+import os
+import signal
 import socket
 import statistics
 import threading
@@ -16,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.helpers import IRIS_ROW, ServerProcess, png_bytes
+from tests.helpers import IRIS_ROW, ServerProcess
 
 IMAGE = "/v1/models/mnist-cnn/predict/image"
 
@@ -191,3 +193,27 @@ def test_work_past_its_deadline_stops_using_cpu(quick_registry: Path) -> None:
         assert spent < 0.5, f"{spent:.2f} s of CPU after the deadline"
     finally:
         server.stop()
+
+
+def test_a_worker_process_killed_is_replaced(server: ServerProcess) -> None:
+    """The OOM killer or a crash in a decoder ends a worker: that request may fail with a 500,
+    the next ones are served by a new pool."""
+    children = [
+        int(pid)
+        for task in Path(f"/proc/{server.process.pid}/task").iterdir()
+        for pid in (task / "children").read_text().split()
+    ]
+    workers = [
+        pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    assert workers, children
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    image = bar_png(1000)  # a megapixel: preprocessed in a worker process
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        statuses = [
+            client.post(IMAGE, content=image, headers={"content-type": "image/png"}).status_code
+            for _ in range(3)
+        ]
+    assert set(statuses) <= {200, 500} and statuses[-1] == 200, statuses
