@@ -77,7 +77,9 @@ async def predict_image(plane: DataPlane, call: Call) -> Reply:
     declared, limit = media_type(call.scope), plane.settings.max_batch_rows
     if declared == "multipart/form-data":
         content_type = header(call.scope, b"content-type") or b""
-        payloads = file_parts(call.body, content_type, b"file", limit)
+        payloads = await plane.decode(
+            len(call.body), file_parts, call.body, content_type, b"file", limit
+        )
     elif declared in RAW_IMAGE_TYPES:
         payloads = [call.body]
     else:
