@@ -4,28 +4,34 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import hostile, proctree
 from bench import scenarios as scenario_list
-from bench.load import LoadResult, check, ensure_wrk, median_result, run_wrk
-from bench.report import Row, machine, table, write_chart, write_json
-from bench.servers import Server, serve
-from bench.targets import verdicts
+from bench.liveness import LivenessResult, measure_liveness
+from bench.load import check, ensure_wrk
+from bench.memory import BUDGET_SECONDS, MemoryResult, measure_memory
+from bench.report import liveness_lines, memory_lines
+from bench.rounds import Rounds, say
+from bench.scenarios import HOSTILE, PEAK_MEMORY, chosen
+from bench.servers import serve
+from bench.summary import Figures, summarise
 
-FLOOR_PORT, APP_PORT, BATCHING_PORT = 8701, 8702, 8703
-WARMUP_SECONDS = 1.0
+FLOOR_PORT, APP_PORT, BATCHING_PORT, TWO_CORES_PORT, RAW_FLOOR_PORT, MEMORY_PORT = range(8701, 8707)
+HOSTILE_CLIENTS = 8
+IN_FLIGHT = 8
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmark the server on a trained registry: requests/s and p50/p99 latency "
-        "of each scenario at 1 and 16 clients, as ratios to a bare FastAPI route measured in "
-        "the same run; cold start and resident memory with every model loaded.",
+        "of each scenario at 1 and 16 clients, as ratios to a bare FastAPI route and a bare ASGI "
+        "app measured in the same rounds; two CPUs against one; /health/live under hostile "
+        "uploads; the process tree's peak memory with worst-case requests in flight; cold start "
+        "and resident memory with every model loaded.",
     )
     parser.add_argument(
         "--models-dir",
@@ -40,20 +46,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="MNIST IDX files, for the digit sent (default: as python -m training)",
     )
     parser.add_argument(
-        "--seconds", type=float, default=4.0, help="length of each measurement (default: 4)"
+        "--seconds", type=float, default=3.0, help="length of each measurement (default: 3)"
     )
     parser.add_argument(
         "--rounds",
         type=int,
         default=3,
-        help="floor-then-scenario measurements per scenario and concurrency; the table shows "
+        help="floors-then-scenario measurements per scenario and concurrency; the table shows "
         "their medians (default: 3)",
+    )
+    parser.add_argument(
+        "--hostile-seconds",
+        type=float,
+        default=None,
+        help="how long /health/live is probed during the hostile uploads "
+        "(default: --seconds x --rounds)",
+    )
+    parser.add_argument(
+        "--bursts",
+        type=int,
+        default=3,
+        help=f"times the {IN_FLIGHT} worst-case requests are sent at once for the peak memory; "
+        f"none starts after {BUDGET_SECONDS:g} s (default: 3)",
     )
     parser.add_argument(
         "--only",
         action="append",
         metavar="TEXT",
-        help="run only the scenarios whose name contains TEXT (repeatable); the floor always runs",
+        help="run only the scenarios whose name contains TEXT (repeatable; 'hostile', "
+        "'peak memory' and 'two cores' pick the new ones); both floors always run",
     )
     parser.add_argument(
         "--results-dir",
@@ -62,14 +83,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where the JSON file and the chart go (default: bench/results/)",
     )
     args = parser.parse_args(argv)
-    if args.rounds < 1 or args.seconds <= 0:
-        parser.error("--rounds must be at least 1 and --seconds above 0")
+    if args.rounds < 1 or args.bursts < 1 or args.seconds <= 0:
+        parser.error("--rounds and --bursts must be at least 1 and --seconds above 0")
+    if args.hostile_seconds is None:
+        args.hostile_seconds = args.seconds * args.rounds
+    elif args.hostile_seconds <= 0:
+        parser.error("--hostile-seconds must be above 0")
     return args
-
-
-def say(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 def count_models(models_dir: Path) -> int:
@@ -83,32 +103,14 @@ def count_models(models_dir: Path) -> int:
     )
 
 
-def run(
-    server: Server,
-    scenario: scenario_list.Scenario,
-    connections: int,
-    seconds: float,
-    cpu: int | None,
-    label: str = "",
-) -> LoadResult:
-    """One measurement, after a short warm-up at the same concurrency."""
-    run_wrk(server.base_url, scenario.request, connections, WARMUP_SECONDS, cpu)
-    result = run_wrk(server.base_url, scenario.request, connections, seconds, cpu)
-    name = f"{scenario.name} ({label})" if label else scenario.name
-    say(
-        f"  {name:<38} c{connections:<2} {result.requests_per_second:>8.0f} req/s "
-        f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
-    )
-    return result
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     ensure_wrk()
-    two_cores = (os.cpu_count() or 1) >= 2
+    # The CPUs this process may use, not the machine's: the two-core server needs two of them.
+    two_cores = len(os.sched_getaffinity(0)) >= 2
     server_cpu, load_cpu = (0, 1) if two_cores else (None, None)
     pinning = (
-        "server pinned to CPU 0 (taskset), wrk to CPU 1"
+        "servers pinned to CPU 0 (taskset), wrk to CPU 1"
         if two_cores
         else "one core: server and wrk share it (not pinned)"
     )
@@ -116,74 +118,39 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = [
         s
         for s in scenario_list.build(args.mnist_dir)
-        if not args.only
-        or s.name == scenario_list.FLOOR
-        or any(text in s.name for text in args.only)
+        if s.name == scenario_list.FLOOR or chosen(s.name, args.only)
     ]
     floor = next(s for s in scenarios if s.name == scenario_list.FLOOR)
     app_env = {"SERVING_MODELS_DIR": str(args.models_dir.resolve()), "SERVING_LOG_LEVEL": "warning"}
     say(
         f"benchmark: {expected} model versions in {args.models_dir}, {args.seconds:g} s a run, "
-        f"{pinning}; the floor is measured right before each scenario"
+        f"{pinning}; both floors are measured right before each scenario"
     )
-    rows: list[Row] = []
-    floors: dict[int, list[LoadResult]] = {c: [] for c in floor.concurrency}
+    liveness: LivenessResult | None = None
+    memory: MemoryResult | None = None
 
-    def measure(
-        server: Server,
-        floor_server: Server,
-        scenario: scenario_list.Scenario,
-        baseline: Server | None = None,
-    ) -> None:
-        """Each concurrency, `rounds` times: the floor, then the scenario. Each ratio is to the
-        floor run just before, so the machine's drift (it is shared) cancels out; the row shows
-        the median of the rounds, so one disturbed run does not decide it. With a `baseline`
-        server (batching off), the same request goes to it between the floor and the scenario,
-        and the row also gets the median of scenario / baseline."""
-        check(server.base_url, scenario.request)
-        for connections in scenario.concurrency:
-            results, rps_ratios, p99_ratios, gains, p99_gains = [], [], [], [], []
-            for _ in range(args.rounds):
-                base = run(floor_server, floor, connections, args.seconds, load_cpu)
-                floors[connections].append(base)
-                before = None
-                if baseline is not None:
-                    before = run(baseline, scenario, connections, args.seconds, load_cpu, "off")
-                result = run(server, scenario, connections, args.seconds, load_cpu)
-                results.append(result)
-                rps_ratios.append(result.requests_per_second / base.requests_per_second)
-                p99_ratios.append(result.p99_ms / base.p99_ms)
-                if before is not None:
-                    gains.append(result.requests_per_second / before.requests_per_second)
-                    p99_gains.append(result.p99_ms / before.p99_ms)
-            rows.append(
-                Row(
-                    scenario.name,
-                    connections,
-                    median_result(results),
-                    statistics.median(rps_ratios),
-                    statistics.median(p99_ratios),
-                    statistics.median(gains) if gains else None,
-                    statistics.median(p99_gains) if p99_gains else None,
-                )
-            )
-
-    with serve("bench.floor:create_app", FLOOR_PORT, {}, server_cpu, "/docs") as floor_server:
-        check(floor_server.base_url, floor.request)
-        with serve(
+    with (
+        serve("bench.floor:create_app", FLOOR_PORT, {}, server_cpu, "/docs") as fastapi_floor,
+        serve("bench.floor:create_raw_app", RAW_FLOOR_PORT, {}, server_cpu, "/") as raw_floor,
+    ):
+        for floor_server in (fastapi_floor, raw_floor):
+            check(floor_server.base_url, floor.request)
+        rounds = Rounds(fastapi_floor, raw_floor, floor, args.rounds, args.seconds, load_cpu)
+        app_server = serve(
             "app.main:create_app",
             APP_PORT,
             {**app_env, "SERVING_BATCHING": "false"},
             server_cpu,
             "/health/ready",
             expected,
-        ) as server:
+        )
+        with app_server as server:
             cold_start = server.ready_seconds
             say(f"  cold start: {cold_start:.2f} s to /health/ready with {expected} models")
             for scenario in scenarios:
                 if scenario.server == "app":
-                    measure(server, floor_server, scenario)
-            resident_mb = server.rss_mb()
+                    rounds.measure(server, scenario)
+            resident_mb = proctree.rss_mb(server.process.pid)
             if any(s.server == "batching" for s in scenarios):
                 # Both servers stay up: batching on and off are measured side by side.
                 with serve(
@@ -196,64 +163,64 @@ def main(argv: list[str] | None = None) -> int:
                 ) as batching_server:
                     for scenario in scenarios:
                         if scenario.server == "batching":
-                            measure(batching_server, floor_server, scenario, baseline=server)
+                            rounds.measure(batching_server, scenario, server, "batching off")
+            two_core_scenarios = [s for s in scenarios if s.server == "two-cores"]
+            if two_core_scenarios and not two_cores:
+                say("  two cores against one: skipped, this process may use only one CPU")
+            elif two_core_scenarios:
+                say(
+                    "  two cores against one: a second server on CPUs 0 and 1 (taskset -c 0,1) "
+                    "against the one on CPU 0; wrk pinned to CPU 1 in both cases, so with two "
+                    "cores it shares CPU 1 with the server"
+                )
+                with serve(
+                    "app.main:create_app",
+                    TWO_CORES_PORT,
+                    {**app_env, "SERVING_BATCHING": "false"},
+                    "0,1",
+                    "/health/ready",
+                    expected,
+                ) as two_core_server:
+                    for scenario in two_core_scenarios:
+                        rounds.measure(two_core_server, scenario, server, "one core")
+            if chosen(HOSTILE, args.only):
+                where = "pinned to CPU 1" if two_cores else "not pinned"
+                say(
+                    f"  {HOSTILE}: {HOSTILE_CLIENTS} wrk clients, one probe every ~15 ms on its "
+                    f"own connection for {args.hostile_seconds:g} s; wrk and the prober {where}"
+                )
+                upload = scenario_list.upload("mnist-cnn", hostile.bar_png())
+                liveness = measure_liveness(
+                    server.base_url, upload, HOSTILE_CLIENTS, args.hostile_seconds, load_cpu
+                )
+                for line in liveness_lines(liveness):
+                    say("    " + line)
 
-    floor_rows = []
-    for connections, runs in floors.items():
-        floor_rows.append(
-            Row(
-                f"{floor.name} (median of {len(runs)} runs)", connections, median_result(runs), 1, 1
-            )
+    if chosen(PEAK_MEMORY, args.only):
+        cases = hostile.worst_cases()
+        say(
+            f"  {PEAK_MEMORY}: a fresh server, pinned as the others, {args.bursts} bursts of "
+            f"{IN_FLIGHT} requests at once among: {'; '.join(case.name for case in cases)}"
         )
-    rows = floor_rows + rows
-    drift = {
-        c: [
-            round(min(r.requests_per_second for r in runs)),
-            round(max(r.requests_per_second for r in runs)),
-        ]
-        for c, runs in floors.items()
-    }
+        memory_server = serve(
+            "app.main:create_app", MEMORY_PORT, app_env, server_cpu, "/health/ready", expected
+        )
+        with memory_server as server:
+            memory = measure_memory(
+                server.base_url, server.process.pid, cases, IN_FLIGHT, args.bursts
+            )
+        for line in memory_lines(memory):
+            say("    " + line)
 
-    info = machine()
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
-    say("")
-    say(
-        f"machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB, "
-        f"Linux {info['kernel']}, Python {info['python']}; {pinning}"
+    figures = Figures(
+        rows=rounds.floor_rows() + rounds.rows,
+        floor_range_rps=rounds.drift(),
+        cold_start_seconds=cold_start,
+        resident_mb=resident_mb,
+        liveness=liveness,
+        memory=memory,
     )
-    say(
-        f"registry: {args.models_dir} ({expected} model versions); {args.seconds:g} s per run, "
-        f"{args.rounds} rounds; x floor = median over the rounds of the ratio to the floor run "
-        "just before; the floor ranged "
-        + ", ".join(f"{low}-{high} req/s at c{c}" for c, (low, high) in drift.items())
-    )
-    say("")
-    say(table(rows))
-    say("")
-    say(f"cold start (process start to /health/ready, {expected} models): {cold_start:.2f} s")
-    say(f"resident memory after the load, {expected} models loaded: {resident_mb:.0f} MB")
-    say("")
-    results = verdicts(rows, cold_start, resident_mb)
-    for verdict in results:
-        say(f"  {'met    ' if verdict.met else 'NOT MET'}  {verdict.target}: {verdict.measured}")
-    extra = {
-        "finished_at": stamp,
-        "machine": info,
-        "pinning": pinning,
-        "models_dir": str(args.models_dir),
-        "model_versions": expected,
-        "seconds_per_run": args.seconds,
-        "rounds": args.rounds,
-        "floor_range_rps": drift,
-        "cold_start_seconds": round(cold_start, 3),
-        "resident_mb": round(resident_mb, 1),
-        "targets": [vars(v) for v in results],
-    }
-    json_path = args.results_dir / f"bench-{stamp}.json"
-    chart_path = args.results_dir / f"bench-{stamp}.png"
-    write_json(json_path, rows, extra)
-    write_chart(chart_path, rows, f"{info['cpu']}, {info['cores']} cores; {pinning}")
-    say(f"\nwrote {json_path} and {chart_path}")
+    summarise(figures, args, pinning, expected)
     return 0
 
 

@@ -11,10 +11,13 @@ import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.servers import pin
 
-# wrk calls done() once at the end; it prints one JSON line the runner parses.
+# wrk calls done() once at the end; it prints one JSON line the runner parses. The status
+# counts come from response(), which is only defined when asked for: a Lua call per response
+# would slow wrk down on the fast scenarios.
 SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "%(content_type)s"
@@ -22,13 +25,30 @@ local file = io.open("%(body_path)s", "rb")
 wrk.body = file:read("*all")
 file:close()
 
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+%(response)s
 done = function(summary, latency, requests)
+  local counts = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses") or {}) do
+      counts[status] = (counts[status] or 0) + n
+    end
+  end
+  local parts = {}
+  for status, n in pairs(counts) do
+    table.insert(parts, string.format('"%%d": %%d', status, n))
+  end
   local e = summary.errors
   io.write(string.format(
-    '{"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, "errors": %%d, "non_2xx": %%d}\\n',
+    '{"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, "errors": %%d, "non_2xx": %%d, "statuses": {%%s}}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status))
+    e.connect + e.read + e.write + e.timeout, e.status, table.concat(parts, ", ")))
 end
+"""
+COUNT_STATUSES = """
+statuses = {}
+response = function(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
 """
 
 
@@ -92,28 +112,57 @@ def run_wrk(
     base_url: str, request: Request, connections: int, seconds: float, cpu: int | None
 ) -> LoadResult:
     """`connections` clients, each sending the request again as soon as it is answered."""
-    wrk = ensure_wrk()
+    return to_result(wrk(base_url, request, connections, seconds, cpu))
+
+
+def wrk(
+    base_url: str,
+    request: Request,
+    connections: int,
+    seconds: float,
+    cpu: int | None,
+    count_statuses: bool = False,
+    timeout_seconds: float = 5.0,
+) -> dict[str, Any]:
+    """One wrk run's summary as its script prints it; `statuses` is filled if counted."""
+    binary = ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         body_path = Path(folder) / "body"
         body_path.write_bytes(request.body)
         script = Path(folder) / "scenario.lua"
-        script.write_text(SCRIPT % {"content_type": request.content_type, "body_path": body_path})
+        script.write_text(
+            SCRIPT
+            % {
+                "content_type": request.content_type,
+                "body_path": body_path,
+                "response": COUNT_STATUSES if count_statuses else "",
+            }
+        )
         command = [
             *pin(cpu),
-            wrk,
+            binary,
             "-t1",
             f"-c{connections}",
             f"-d{seconds:g}s",
             "--timeout",
-            "5s",
+            f"{timeout_seconds:g}s",
             "-s",
             str(script),
             base_url + request.path,
         ]
         output = subprocess.run(
-            command, capture_output=True, text=True, check=True, timeout=seconds + 30
+            command,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + timeout_seconds + 30,
         ).stdout
-    summary = json.loads(output.strip().splitlines()[-1])
+    summary: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return summary
+
+
+def to_result(summary: dict[str, Any]) -> LoadResult:
+    """Throughput and latency from a wrk summary."""
     return LoadResult(
         requests_per_second=summary["requests"] / (summary["duration_us"] / 1e6),
         p50_ms=summary["p50_us"] / 1000,

@@ -10,6 +10,10 @@ from bench.load import Request
 
 JSON = "application/json"
 FLOOR = "floor"
+TWO_CORES = "mnist-cnn, 280x280 RGBA PNG upload, two cores"
+# Not wrk scenarios, but chosen with --only by these names all the same.
+HOSTILE = "hostile load: /health/live during 16-MP PNG uploads"
+PEAK_MEMORY = "peak memory: 8 worst-case requests in flight"
 
 
 @dataclass(frozen=True)
@@ -17,7 +21,8 @@ class Scenario:
     """One request sent by `connections` clients to one of the run's servers."""
 
     name: str
-    server: str  # "floor", "app" (batching off) or "batching" (batching on)
+    # "floor", "app" (batching off, CPU 0), "batching" (batching on) or "two-cores" (CPUs 0 and 1)
+    server: str
     request: Request
     concurrency: tuple[int, ...] = (1, 16)
 
@@ -61,4 +66,16 @@ def build(mnist_dir: Path | None) -> list[Scenario]:
             upload("mnist-cnn", payloads.digit_png_280_rgba(digit)),
         ),
         Scenario("mnist-cnn, 1 row, batching on", "batching", predict("mnist-cnn", pixels)),
+        # Against the same request to the one-core server; one client leaves a second core idle.
+        Scenario(
+            TWO_CORES,
+            "two-cores",
+            upload("mnist-cnn", payloads.digit_png_280_rgba(digit)),
+            concurrency=(16,),
+        ),
     ]
+
+
+def chosen(name: str, only: list[str] | None) -> bool:
+    """Whether --only picks the scenario `name` (no --only: all of them)."""
+    return not only or any(text in name for text in only)

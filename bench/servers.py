@@ -50,8 +50,8 @@ class Server:
         raise RuntimeError("no VmRSS line")
 
 
-def pin(cpu: int | None) -> list[str]:
-    """The taskset prefix that pins a command to `cpu`, or nothing."""
+def pin(cpu: int | str | None) -> list[str]:
+    """The taskset prefix that pins a command to `cpu` (or a CPU list such as "0,1"), or nothing."""
     if cpu is None or shutil.which("taskset") is None:
         return []
     return ["taskset", "-c", str(cpu)]
@@ -70,7 +70,7 @@ def serve(
     app: str,
     port: int,
     env: dict[str, str],
-    cpu: int | None,
+    cpu: int | str | None,
     ready_path: str,
     expect_models: int | None = None,
 ) -> Iterator[Server]:
