@@ -56,6 +56,15 @@ class PeakMemory:
         self.root = root
         self.peaks_kb: dict[int, int] = {}
 
+    def reset(self) -> None:
+        """Start every process's VmHWM from its resident memory now (Linux: clear_refs 5), so
+        the peak is the one reached while watching, not while the models loaded."""
+        for pid in tree(self.root):
+            try:
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+            except OSError:  # not permitted, or gone: its peak since start counts instead
+                continue
+
     def poll(self) -> None:
         for pid in tree(self.root):
             peak = status_kb(pid, "VmHWM")
@@ -71,6 +80,7 @@ class PeakMemory:
 def watching(root: int, interval: float = POLL_SECONDS) -> Iterator[PeakMemory]:
     """Poll the tree's peaks in a thread while the block runs, and once more at its end."""
     peak = PeakMemory(root)
+    peak.reset()
     stop = threading.Event()
 
     def loop() -> None:
