@@ -60,12 +60,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._stop_head_timer()  # the WebSocket protocol owns the connection from here
         super().handle_websocket_upgrade()
 
+    # data_received and the parser hooks run for every request: they call the base class by name,
+    # which costs less than super() (a tenth of a microsecond or more each, measured here).
+
     def data_received(self, data: bytes) -> None:
         # While a head is being read, parse no more of it than the cap allows: either the head
         # ends within that much, or it is too large, and the rest is never parsed or kept.
         while self._head_bytes >= 0 and self._head_bytes + len(data) > self._max_head_bytes:
             room = self._max_head_bytes - self._head_bytes
-            super().data_received(data[:room])
+            HttpToolsProtocol.data_received(self, data[:room])
             if self.transport.is_closing() or self.transport.get_protocol() is not self:
                 return  # refused as malformed (400), or upgraded to a WebSocket
             if self._head_bytes >= 0:
@@ -75,25 +78,25 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             if self._head_bytes == _UNCOUNTED:
                 self._head_bytes = 0
             data = data[room:]
-        super().data_received(data)
+        HttpToolsProtocol.data_received(self, data)
         if self._head_bytes >= 0:  # no head ended or began in `data`: all of it was head
             self._head_bytes += len(data)
         elif self._head_bytes == _UNCOUNTED:
             self._head_bytes = 0
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        HttpToolsProtocol.on_message_begin(self)
         if self.cycle is not None:  # not the first request, which is timed from the connection
             self._head_started = self.loop.time()
 
     def on_headers_complete(self) -> None:
         self._head_bytes = _NO_HEAD
         self._head_started = _NOT_TIMING
-        super().on_headers_complete()
+        HttpToolsProtocol.on_headers_complete(self)
 
     def on_message_complete(self) -> None:
         self._head_bytes = _UNCOUNTED
-        super().on_message_complete()
+        HttpToolsProtocol.on_message_complete(self)
 
     def _check_head_deadline(self) -> None:
         """Refuse a head past its deadline; otherwise look again when the next could be due."""
