@@ -2,35 +2,56 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
+from app.http_protocol import http_protocol
 from app.settings import Settings
+
+DEFAULT_APP = "app.main:create_app"
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def main() -> None:
-    settings = Settings()
+def run(app_path: str, settings: Settings, **overrides: Any) -> None:
+    """Serve the ASGI app factory at `app_path` ("module:function") as `python -m app` does."""
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers,
+        "log_level": settings.log_level,
+        "timeout_graceful_shutdown": settings.graceful_shutdown_seconds,
+        "loop": "uvloop",
+        # Request heads are capped and timed before the app sees them (app/http_protocol.py).
+        "http": http_protocol(settings),
+        "access_log": False,  # requests are counted by /metrics, not logged one by one
+        "server_header": False,
+    }
+    uvicorn.run(app_path, factory=True, **{**options, **overrides})
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m app", description="Serve the model registry; settings: SERVING_*."
+    )
+    parser.add_argument(
+        "--app",
+        default=DEFAULT_APP,
+        help=f"the ASGI app factory to serve, as module:function (default: {DEFAULT_APP}); "
+        "the benchmark serves its floor with it",
+    )
+    args = parser.parse_args(argv)
     # uvicorn drains in-flight requests on SIGTERM, then re-raises the signal to end the process;
     # this handler turns that last step into exit status 0, what orchestrators expect of a
     # clean stop.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
-        access_log=False,
-        server_header=False,  # requests are counted by /metrics, not logged one by one
-    )
+    run(args.app, Settings())
 
 
 if __name__ == "__main__":

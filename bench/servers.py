@@ -1,4 +1,4 @@
-"""Start a uvicorn server as its own process, pinned to a core, and measure it from outside."""
+"""Start `python -m app` in its own process, pinned to a core, and measure it from outside."""
 
 from __future__ import annotations
 
@@ -18,20 +18,14 @@ from pathlib import Path
 
 START_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.01
-# The settings every server of the run shares, the floor included.
-UVICORN_FLAGS = [
-    "--host",
-    "127.0.0.1",
-    "--workers",
-    "1",
-    "--loop",
-    "uvloop",
-    "--http",
-    "httptools",
-    "--no-access-log",
-    "--log-level",
-    "warning",
-]
+# The settings every server of the run shares, the floor included; `python -m app` adds the rest
+# (uvloop, its httptools protocol with the head limits, no access log), so the floor runs on the
+# same server as the app.
+SERVER_ENV = {
+    "SERVING_HOST": "127.0.0.1",
+    "SERVING_WORKERS": "1",
+    "SERVING_LOG_LEVEL": "warning",
+}
 
 
 @dataclass
@@ -74,20 +68,11 @@ def serve(
     ready_path: str,
     expect_models: int | None = None,
 ) -> Iterator[Server]:
-    """Start `uvicorn <app> --factory`; yield once `ready_path` answers 200 (with every model)."""
-    command = [
-        *pin(cpu),
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--factory",
-        "--port",
-        str(port),
-        *UVICORN_FLAGS,
-    ]
+    """Start `python -m app --app <app>`; yield once `ready_path` answers 200 (with every model)."""
+    command = [*pin(cpu), sys.executable, "-m", "app", "--app", app]
+    process_env = {**os.environ, **SERVER_ENV, "SERVING_PORT": str(port), **env}
     started = time.perf_counter()
-    process = subprocess.Popen(command, env={**os.environ, **env})
+    process = subprocess.Popen(command, env=process_env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = started + START_TIMEOUT_SECONDS
