@@ -1,4 +1,5 @@
-"""ASGI types, and the request headers the middlewares and the predict paths read."""
+"""ASGI types, the request headers the layers and the protocols read, and the security headers
+every response carries (the app's, and those the HTTP protocol sends itself)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+STRICT_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 
 
 def header(scope: Scope, name: bytes) -> bytes | None:

@@ -15,9 +15,12 @@ within a chunk.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,6 +30,7 @@ from app.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -50,6 +54,16 @@ def _ready() -> int:
     return os.getpid()
 
 
+def _end_with_parent() -> None:
+    """Ask Linux to kill this worker when the server dies (SIGKILL, the OOM killer): a clean
+    stop shuts the pool down, an abrupt one must not leave workers behind."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: nothing to ask
+        pass
+
+
 class Compute:
     """A process pool and a thread pool of `workers` each, made on start (or first use) and
     ended on close; the app's lifespan does both, and may do them again."""
@@ -68,7 +82,9 @@ class Compute:
         if self._processes is None:
             # Spawned, not forked: the model runtimes' threads are running when a worker starts.
             context = multiprocessing.get_context("spawn")
-            self._processes = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._processes = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_end_with_parent
+            )
         return self._processes
 
     async def start(self) -> None:

@@ -12,7 +12,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from app.asgi import ASGIApp, Message, Receive, Scope, Send
+from app.asgi import SECURITY_HEADERS, STRICT_CSP, ASGIApp, Message, Receive, Scope, Send
 from app.errors import MethodNotAllowedError, ServiceError
 from app.limits import Limits
 from app.metrics import Metrics
@@ -28,13 +28,6 @@ logger = logging.getLogger(__name__)
 UNGUARDED_PREFIXES = ("/health/", "/metrics")
 # Swagger UI and ReDoc load their scripts and styles from a CDN: a strict CSP would blank them.
 DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"cache-control", b"no-store"),
-]
-STRICT_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 CRASH = error_reply(ServiceError("The server failed to handle this request."))
 
 

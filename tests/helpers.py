@@ -95,6 +95,10 @@ class ServerProcess:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.kill()
+            self.process.terminate()  # a clean stop: the server ends its worker processes
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
         self.process.wait(timeout=10)
         self.log.close()

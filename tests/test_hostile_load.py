@@ -217,3 +217,24 @@ def test_a_worker_process_killed_is_replaced(server: ServerProcess) -> None:
             for _ in range(3)
         ]
     assert set(statuses) <= {200, 500} and statuses[-1] == 200, statuses
+
+
+def test_worker_processes_end_with_a_killed_server(quick_registry: Path) -> None:
+    server = ServerProcess(quick_registry)
+    try:
+        server.wait_ready()
+        workers = [
+            int(pid)
+            for task in Path(f"/proc/{server.process.pid}/task").iterdir()
+            for pid in (task / "children").read_text().split()
+        ]
+        assert workers
+        server.process.kill()  # as the OOM killer would: no shutdown runs
+        server.process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in workers):
+            time.sleep(0.1)
+        alive = [p for p in workers if Path(f"/proc/{p}/cmdline").exists()]
+        assert not [p for p in alive if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    finally:
+        server.stop()
