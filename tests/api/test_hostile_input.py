@@ -3,12 +3,14 @@ headers; no redirect is built from the Host header."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from tests.helpers import IRIS_ROW, make_client
 
@@ -96,3 +98,31 @@ def test_cors_applies_to_the_data_plane(iris_registry: Path) -> None:
         assert response.status_code == 200
         assert response.headers["access-control-allow-origin"] == "https://a.example"
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def _form(images: list[bytes]) -> tuple[bytes, str]:
+    boundary = "hostileform"
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{i}"\r\n\r\n'.encode()
+        + image
+        + b"\r\n"
+        for i, image in enumerate(images)
+    )
+    return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.parametrize(("image_format", "side", "count"), [("PNG", 4000, 3), ("WEBP", 5000, 2)])
+def test_images_over_the_request_pixel_budget_get_413_before_decoding(
+    client: TestClient, image_format: str, side: int, count: int
+) -> None:
+    """Three 16-megapixel PNGs, or 25-megapixel WebPs: kilobytes each, refused by their headers."""
+    image = Image.new("L", (side, side), 255)
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, **({"lossless": True} if image_format == "WEBP" else {}))
+    body, content_type = _form([buffer.getvalue()] * count)
+    response = client.post(
+        "/v1/models/mnist-cnn/predict/image", content=body, headers={"content-type": content_type}
+    )
+    assert response.status_code == 413, response.text
+    error = response.json()["error"]
+    assert error["code"] == "payload_too_large" and "pixels" in error["message"]
