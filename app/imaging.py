@@ -15,6 +15,7 @@ import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
 from app.errors import InvalidImageError, PayloadTooLargeError
+from app.imaging_guard import probe as probe  # re-exported: callers probe, then preprocess
 
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 MEDIA_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")
@@ -24,19 +25,15 @@ Pixels = npt.NDArray[np.float64]
 
 
 def decode(data: bytes, max_pixels: int) -> Image.Image:
-    """Open and fully decode one image, refusing what is not a supported, still image."""
-    if not data:
-        raise InvalidImageError("The image is empty (0 bytes).")
+    """Decode one image that `probe` finds a supported, still image, cheap to decode."""
+    pixels = probe(data, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=FORMATS)
-            width, height = image.size
-            if width * height > max_pixels:
-                raise PayloadTooLargeError(
-                    f"The image is {width}x{height} pixels; at most {max_pixels} are accepted."
-                )
-            if getattr(image, "n_frames", 1) > 1:
+            if image.width * image.height != pixels:  # the probe and Pillow must agree
+                raise InvalidImageError("The image's headers contradict each other.")
+            if getattr(image, "n_frames", 1) > 1:  # a multi-picture JPEG (MPO)
                 raise InvalidImageError("Animated images are not supported: send one frame.")
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -50,8 +47,6 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
         ) from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:  # Pillow's truncated/corrupt files
         raise InvalidImageError(f"The image could not be decoded: {exc}.") from exc
-    if image.width < 1 or image.height < 1:
-        raise InvalidImageError("The image has no pixels.")
     return image
 
 
