@@ -1,11 +1,17 @@
-"""Pictures to digits: probe refuses costly files from their headers, before any decoding."""
+"""Pictures to digits: probe refuses costly files from their headers, preprocess decodes the rest
+at a bounded resolution and gives ordinary images the same output as before."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -20,8 +26,124 @@ from app.imaging_guard import (
     MAX_SIDE,
 )
 from bench import jpeg_bomb as bomb
+from tests.helpers import REPO, mnist_digits, png_bytes
 
 PIXELS = 25_000_000
+
+
+def _ordinary_images(digit: np.ndarray) -> dict[str, bytes]:
+    """One MNIST digit as the pictures users send, none over a megapixel."""
+    ink = Image.fromarray(digit)
+    paper = Image.fromarray(255 - digit)
+    big_ink = ink.resize((280, 280), Image.Resampling.BICUBIC)
+    big_paper = paper.resize((280, 280), Image.Resampling.BICUBIC)
+    transparent = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    transparent.putalpha(big_ink)
+    see_through = big_ink.convert("P")
+    see_through.info["transparency"] = 0
+    return {
+        "28 px L PNG, ink": png_bytes(ink),
+        "28 px L PNG, paper": png_bytes(paper),
+        "280 px L PNG, ink": png_bytes(big_ink),
+        "280 px L PNG, paper": png_bytes(big_paper),
+        "280 px RGB PNG": png_bytes(big_paper.convert("RGB")),
+        "280 px RGBA PNG, transparent": png_bytes(transparent),
+        "280 px LA PNG": png_bytes(big_paper.convert("LA")),
+        "280 px P PNG": png_bytes(big_paper.convert("P")),
+        "280 px P PNG, transparent": png_bytes(see_through),
+        "280 px 1-bit PNG": png_bytes(big_paper.convert("1")),
+        "280 px 16-bit PNG": png_bytes(Image.fromarray(np.asarray(big_paper, np.uint16) * 257)),
+        "280 px RGB JPEG": png_bytes(big_paper.convert("RGB"), "JPEG"),
+        "280 px L JPEG, ink": png_bytes(big_ink, "JPEG"),
+        "280 px CMYK JPEG": png_bytes(big_paper.convert("CMYK"), "JPEG"),
+        "280 px progressive JPEG": bomb.encode(big_paper.convert("RGB"), "JPEG", progressive=True),
+        "280 px GIF, ink": png_bytes(big_ink, "GIF"),
+        "280 px BMP": png_bytes(big_paper.convert("RGB"), "BMP"),
+        "280 px lossless WebP": bomb.encode(big_paper, "WEBP", lossless=True),
+        "280 px lossy WebP": bomb.encode(big_paper, "WEBP"),
+        "1000 px L PNG": png_bytes(paper.resize((1000, 1000), Image.Resampling.BICUBIC)),
+        "1000 px RGB JPEG": png_bytes(
+            paper.resize((1000, 1000), Image.Resampling.BICUBIC).convert("RGB"), "JPEG"
+        ),
+    }
+
+
+def _digests(
+    images: list[np.ndarray], preprocess_image: Callable[[bytes], np.ndarray]
+) -> dict[str, str]:
+    """Per kind of picture, the start of the SHA-256 of its outputs for all the digits."""
+    outputs: dict[str, list[np.ndarray]] = {}
+    for digit in images:
+        for name, data in _ordinary_images(digit).items():
+            outputs.setdefault(name, []).append(preprocess_image(data))
+    return {
+        name: hashlib.sha256(np.stack(arrays).tobytes()).hexdigest()[:16]
+        for name, arrays in outputs.items()
+    }
+
+
+# The outputs of preprocess before it decoded large images reduced (commit 90c536c), for the
+# first 6 MNIST test digits, with Pillow 13.0.0 and NumPy 2.4.6.
+FROZEN = {
+    "28 px L PNG, ink": "bd82e4d8cd178905",
+    "28 px L PNG, paper": "29e61c2a4799d7ca",
+    "280 px L PNG, ink": "65df7d3de3b029ee",
+    "280 px L PNG, paper": "857ab341976a4ef5",
+    "280 px RGB PNG": "857ab341976a4ef5",
+    "280 px RGBA PNG, transparent": "65df7d3de3b029ee",
+    "280 px LA PNG": "857ab341976a4ef5",
+    "280 px P PNG": "857ab341976a4ef5",
+    "280 px P PNG, transparent": "391824e3d680f1e1",
+    "280 px 1-bit PNG": "faa70d0464ef880b",
+    "280 px 16-bit PNG": "857ab341976a4ef5",
+    "280 px RGB JPEG": "19e021b9e800374b",
+    "280 px L JPEG, ink": "689cbd9b08c4c23f",
+    "280 px CMYK JPEG": "19e021b9e800374b",
+    "280 px progressive JPEG": "19e021b9e800374b",
+    "280 px GIF, ink": "65df7d3de3b029ee",
+    "280 px BMP": "857ab341976a4ef5",
+    "280 px lossless WebP": "857ab341976a4ef5",
+    "280 px lossy WebP": "eb24c8c5e47e2360",
+    "1000 px L PNG": "8b5556e929e4e775",
+    "1000 px RGB JPEG": "19dccb0918bbfc14",
+}
+
+
+def test_ordinary_images_preprocess_exactly_as_before(mnist_dir: Path) -> None:
+    images, _ = mnist_digits(mnist_dir, 6)
+    assert _digests(list(images), lambda data: preprocess(data, PIXELS)) == FROZEN
+
+
+def _kinds(digit: np.ndarray, side: int) -> dict[str, bytes]:
+    """The digit drawn side x side pixels large, in the modes that take each path of _shrink."""
+    ink = Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC)
+    paper = Image.fromarray(255 - digit).resize((side, side), Image.Resampling.BICUBIC)
+    transparent = Image.new("RGBA", ink.size, (0, 0, 0, 0))
+    transparent.putalpha(ink)
+    see_through = ink.convert("P")
+    see_through.info["transparency"] = 0
+    return {
+        "L PNG": png_bytes(paper),
+        "RGB JPEG": png_bytes(paper.convert("RGB"), "JPEG"),  # scaled by libjpeg as it decodes
+        "progressive JPEG": bomb.encode(paper.convert("RGB"), "JPEG", progressive=True),
+        "RGBA PNG, transparent": png_bytes(transparent),
+        "P PNG, transparent": png_bytes(see_through),
+        "1-bit PNG": png_bytes(paper.convert("1")),
+        "16-bit PNG": png_bytes(Image.fromarray(np.asarray(paper, np.uint16) * 257)),
+        "GIF": png_bytes(ink, "GIF"),
+    }
+
+
+def test_large_images_decode_reduced_to_much_the_same_digit(mnist_dir: Path) -> None:
+    images, _ = mnist_digits(mnist_dir, 2)
+    for digit in images:
+        # 1600 px: 2.6 megapixels, halved as it is decoded; 280 px: decoded as it is.
+        large, small = _kinds(digit, 1600), _kinds(digit, 280)
+        for name, data in large.items():
+            array, reference = preprocess(data, PIXELS), preprocess(small[name], PIXELS)
+            # Mean absolute difference per pixel, on a 0-255 scale: under 1.5 but for the
+            # dithered 1-bit picture (up to 6); between drawings of one digit it is up to 12.
+            assert np.abs(array - reference).mean() < 8, name
 
 
 def _os2_bmp(picture: Image.Image) -> bytes:
@@ -161,3 +283,31 @@ def test_files_that_pillow_would_parse_slowly_are_refused(name: str) -> None:
     make, message = CRAFTED[name]
     with pytest.raises(InvalidImageError, match=message):
         probe(make(), PIXELS)
+
+
+# Runs in a fresh interpreter: the rise of its peak RSS while preprocessing, in MB. The peak is
+# first reset to the current RSS: ru_maxrss would also count the parent that spawned it.
+PEAK_RSS = """
+import re
+from app.imaging import preprocess
+from bench.jpeg_bomb import raw_png
+
+def peak_kb():
+    return int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read())[1])
+
+data = raw_png(5000, 5000, colour_type=3)
+with open("/proc/self/clear_refs", "w") as refs:
+    refs.write("5")
+base = peak_kb()
+preprocess(data, 25_000_000)
+print((peak_kb() - base) / 1024)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux's /proc")
+def test_preprocessing_a_worst_25_megapixel_png_stays_under_256_mb() -> None:
+    # A palette with transparency: the most memory of any PNG (144 MB in bench.imaging_cost).
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert float(done.stdout) < 256, done.stdout
