@@ -53,9 +53,9 @@ def jpeg_scans(data: bytes) -> Iterator[tuple[int, int]]:
 def scan_bomb_jpeg(
     size: int = 4999, repeats: int = 5000, *, subsampling: int = 2, scan: int | None = None
 ) -> bytes:
-    """A progressive size x size JPEG whose smallest scan (or scan number `scan`), its SOS
-    segment and entropy-coded data, is sent `repeats` more times before EOI: libjpeg warns, then
-    decodes each copy over the whole image."""
+    """A progressive JPEG with its smallest scan (or scan `scan`) sent `repeats` more times."""
+    # Each copy, SOS segment and entropy-coded data, goes before EOI: libjpeg warns about it,
+    # then decodes it over the whole image.
     image = bar(size, size, "RGB")
     data = encode(image, "JPEG", progressive=True, quality=75, subsampling=subsampling)
     scans = list(jpeg_scans(data))
@@ -69,15 +69,13 @@ def jpeg_scan_count(data: bytes) -> int:
 
 
 def segment_flood_jpeg(size: int = 64, segments: int = 2_000_000) -> bytes:
-    """A small JPEG after `segments` empty COM segments (4 bytes each), which Pillow parses one
-    by one in Python."""
+    """A small JPEG after `segments` empty COM segments, which Pillow parses one by one."""
     data = encode(bar(size, size), "JPEG")
     return data[:2] + b"\xff\xfe\x00\x02" * segments + data[2:]
 
 
 def junk_jpeg(size: int = 64, junk: int = 8_000_000) -> bytes:
-    """A small JPEG with `junk` zero bytes after its first segment: Pillow skips them one by one
-    in Python, libjpeg with a warning."""
+    """A small JPEG with `junk` zero bytes after its first segment: Pillow skips them one by one."""
     data = encode(bar(size, size), "JPEG")
     first_end = 4 + struct.unpack_from(">H", data, 4)[0]
     return data[:first_end] + bytes(junk) + data[first_end:]
@@ -125,9 +123,9 @@ def raw_png(
     chunks_before: bytes = b"",
     idat_bytes: int = 1 << 16,
 ) -> bytes:
-    """A PNG of the bar in colour type 0, 2, 3 (palette, transparent background), 4 or 6 and
-    bit depth 8 or 16, Paeth-filtered and deflated at level 9: the most pixels a few hundred
-    kilobytes carry."""
+    """A PNG of the bar in colour type 0, 2, 3 (palette), 4 or 6 and bit depth 8 or 16."""
+    # Paeth-filtered, the costliest filter to undo, and deflated at level 9: 25 megapixels of
+    # 16-bit RGBA fit in 200 KB.
     channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour_type]
     pixel_bytes = channels * bit_depth // 8
     alpha_bytes = bit_depth // 8 if channels in (2, 4) else 0
@@ -193,9 +191,9 @@ def icc_flood_png(size: int = 64, chunks: int = 9_000) -> bytes:
 
 
 def rle_bmp(width: int, height: int, *, rle4: bool, padded: bool = False) -> bytes:
-    """An RLE8 or RLE4 BMP of a bar in runs of 255 pixels (Pillow decodes RLE in Python, RLE4
-    pixel by pixel) or, `padded`, one pixel a row and an end of line, which Pillow pads pixel by
-    pixel."""
+    """An RLE8 or RLE4 BMP of a bar in runs of 255 pixels or, `padded`, of one pixel a row."""
+    # Pillow decodes RLE in Python: RLE4 runs pixel by pixel, and it pads a row that ends early
+    # pixel by pixel too.
     rows, ink = [], 0x11 if rle4 else 1
     for y in range(height):
         dark = height // 3 <= y < height * 2 // 3
@@ -244,15 +242,14 @@ def _gif_image_data_end(data: bytes) -> int:
 
 
 def block_flood_gif(size: int = 64, blocks: int = 4_000_000) -> bytes:
-    """A GIF of the bar whose image data goes on with `blocks` 1-byte sub-blocks, which Pillow
-    walks one by one in Python to count frames."""
+    """A GIF whose image data goes on with `blocks` 1-byte sub-blocks, walked one by one."""
+    # Pillow walks them in Python to count frames.
     data = encode(bar(size, size, "P"), "GIF")
     end = _gif_image_data_end(data)
     return data[:end] + b"\x01\x00" * blocks + data[end:]
 
 
 def oversized_frame_gif(size: int = 5000) -> bytes:
-    """A GIF whose header says 1x1 pixels and whose one frame is size x size: Pillow grows the
-    image to the frame."""
+    """A GIF whose screen is 1x1 pixels and whose frame is size x size: Pillow grows the image."""
     data = encode(bar(size, size, "P"), "GIF")
     return data[:6] + struct.pack("<HH", 1, 1) + data[10:]
