@@ -136,3 +136,44 @@ def test_generated_images_decode_or_fail_cleanly(
     data = buffer.getvalue()
     _check_image(data)
     _check_image(data[: len(data) - cut] if cut < len(data) else data[:1])
+
+
+def _small_images() -> list[bytes]:
+    """A 40x30 picture in each format and variant whose headers probe reads."""
+    picture = Image.new("RGB", (40, 30), "white")
+    picture.paste((0, 0, 0), (15, 10, 25, 20))
+    variants = [
+        (picture, "PNG", {}),
+        (picture.convert("P"), "PNG", {"transparency": 0}),
+        (picture, "JPEG", {}),
+        (picture, "JPEG", {"progressive": True}),
+        (picture.convert("CMYK"), "JPEG", {}),
+        (picture.convert("P"), "GIF", {}),
+        (picture, "BMP", {}),
+        (picture, "WEBP", {}),
+        (picture.convert("RGBA"), "WEBP", {"lossless": True}),
+    ]
+    encoded = []
+    for image, image_format, options in variants:
+        buffer = io.BytesIO()
+        image.save(buffer, image_format, **options)
+        encoded.append(buffer.getvalue())
+    return encoded
+
+
+SMALL_IMAGES = _small_images()
+
+
+@given(
+    st.sampled_from(SMALL_IMAGES),
+    st.lists(st.tuples(st.integers(0, 4096), st.integers(0, 255)), min_size=1, max_size=6),
+)
+@settings(max_examples=300, deadline=None)
+def test_images_with_corrupted_bytes_decode_or_fail_cleanly(
+    data: bytes, changes: list[tuple[int, int]]
+) -> None:
+    corrupted = bytearray(data)
+    for position, value in changes:
+        # Mostly in the first hundred bytes, where the headers that probe reads are.
+        corrupted[position % min(len(data), 128 if value % 2 else len(data))] = value
+    _check_image(bytes(corrupted))

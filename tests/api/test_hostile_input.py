@@ -103,7 +103,8 @@ def test_cors_applies_to_the_data_plane(iris_registry: Path) -> None:
 def _form(images: list[bytes]) -> tuple[bytes, str]:
     boundary = "hostileform"
     body = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{i}"\r\n\r\n'.encode()
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{i}"\r\n'.encode()
+        + b"\r\n"
         + image
         + b"\r\n"
         for i, image in enumerate(images)
