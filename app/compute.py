@@ -18,12 +18,11 @@ within a chunk.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import logging
 import multiprocessing
 import os
-import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,7 +32,7 @@ from app.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
-PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+PARENT_CHECK_SECONDS = 1.0
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -57,14 +56,20 @@ def _ready() -> int:
     return os.getpid()
 
 
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)  # the server is gone (SIGKILL, the OOM killer): no shutdown will come
+
+
 def _end_with_parent() -> None:
-    """Ask Linux to kill this worker when the server dies (SIGKILL, the OOM killer): a clean
-    stop shuts the pool down, an abrupt one must not leave workers behind."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: nothing to ask
-        pass
+    """A worker ends with the server, however the server ends: a clean stop shuts the pool
+    down, an abrupt one must not leave workers behind. (PR_SET_PDEATHSIG would tie a worker to
+    the thread that started it, which may end long before the server does.)"""
+    thread = threading.Thread(
+        target=_watch_parent, args=(os.getppid(),), name="watch-parent", daemon=True
+    )
+    thread.start()
 
 
 class Compute:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
+from bench.jpeg_bomb import scan_bomb_jpeg
 from bench.load import Request
 from bench.payloads import BOUNDARY
 
@@ -124,6 +125,25 @@ def worst_cases(scale: float = 1.0) -> list[WorstCase]:
             ),
         ),
     ]
-    # More worst cases go here, e.g. bench/jpeg_bomb.py's JPEG scan bomb:
-    #   cases.append(WorstCase("JPEG scan bomb", upload("mnist-cnn", scan_bomb(), "image/jpeg")))
+    # The costliest images the server accepts (bench/imaging_cost.py measured each kind), and the
+    # issue's JPEG scan bomb, which it refuses from its header.
+    palette = bar_image(side(5000), side(5000)).convert("P")
+    cases += [
+        WorstCase(
+            "25-MP palette PNG with transparency",
+            upload("mnist-cnn", _save(palette, "PNG", transparency=255), "image/png"),
+        ),
+        WorstCase(
+            "12.5-MP lossless WebP (the WebP cap)",
+            upload("mnist-cnn", bar_webp(side(3535), side(3535)), "image/webp"),
+        ),
+        WorstCase(
+            "25-MP progressive 4:4:4 JPEG of 32 scans (the scan cap)",
+            upload("mnist-cnn", scan_bomb_jpeg(side(4999), 22, subsampling=0), "image/jpeg"),
+        ),
+        WorstCase(
+            "JPEG scan bomb, 5,000 extra scans",
+            upload("mnist-cnn", scan_bomb_jpeg(side(4999), 5000), "image/jpeg"),
+        ),
+    ]
     return cases

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from bench.jpeg_bomb import scan_bomb_jpeg
 from tests.helpers import IRIS_ROW, make_client
 
 IRIS = "/v1/models/iris-svm/predict"
@@ -127,3 +128,15 @@ def test_images_over_the_request_pixel_budget_get_413_before_decoding(
     assert response.status_code == 413, response.text
     error = response.json()["error"]
     assert error["code"] == "payload_too_large" and "pixels" in error["message"]
+
+
+def test_the_jpeg_scan_bomb_is_refused_by_its_header(client: TestClient) -> None:
+    """The issue's 308 KB progressive JPEG, 4999x4999, its smallest scan repeated 5,000 times:
+    23 s of CPU before; now its scans are counted before any is decoded."""
+    bomb = scan_bomb_jpeg(4999, 5000)
+    response = client.post(
+        "/v1/models/mnist-cnn/predict/image", content=bomb, headers={"content-type": "image/jpeg"}
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_image" and "scan" in error["message"]
