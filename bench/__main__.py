@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -20,6 +21,7 @@ from bench.servers import serve
 from bench.summary import Figures, summarise
 
 FLOOR_PORT, APP_PORT, BATCHING_PORT, TWO_CORES_PORT, RAW_FLOOR_PORT, MEMORY_PORT = range(8701, 8707)
+BASELINE_PORT = 8707
 HOSTILE_CLIENTS = 8
 IN_FLIGHT = 8
 
@@ -68,6 +70,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=3,
         help=f"times the {IN_FLIGHT} worst-case requests are sent at once for the peak memory; "
         f"none starts after {BUDGET_SECONDS:g} s (default: 3)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="a checkout of an earlier commit (git worktree add DIR REV): its server answers the "
+        "same one-row and 280x280 PNG requests between the floors and ours in each round, and "
+        "the rows show ours against it",
     )
     parser.add_argument(
         "--only",
@@ -144,12 +155,29 @@ def main(argv: list[str] | None = None) -> int:
             "/health/ready",
             expected,
         )
-        with app_server as server:
+        with app_server as server, contextlib.ExitStack() as stack:
             cold_start = server.ready_seconds
             say(f"  cold start: {cold_start:.2f} s to /health/ready with {expected} models")
+            baseline = None
+            if args.baseline is not None:
+                say(f"  baseline: the code in {args.baseline}, on CPU 0 as ours")
+                baseline = stack.enter_context(
+                    serve(
+                        "app.main:create_app",
+                        BASELINE_PORT,
+                        {**app_env, "SERVING_BATCHING": "false"},
+                        server_cpu,
+                        "/health/ready",
+                        expected,
+                        checkout=args.baseline,
+                    )
+                )
             for scenario in scenarios:
                 if scenario.server == "app":
-                    rounds.measure(server, scenario)
+                    if baseline is not None and scenario.name in scenario_list.AGAINST_BASELINE:
+                        rounds.measure(server, scenario, baseline, "baseline")
+                    else:
+                        rounds.measure(server, scenario)
             resident_mb = proctree.rss_mb(server.process.pid)
             if any(s.server == "batching" for s in scenarios):
                 # Both servers stay up: batching on and off are measured side by side.

@@ -14,6 +14,9 @@ TWO_CORES = "mnist-cnn, 280x280 RGBA PNG upload, two cores"
 # Not wrk scenarios, but chosen with --only by these names all the same.
 HOSTILE = "hostile load: /health/live during 16-MP PNG uploads"
 PEAK_MEMORY = "peak memory: 8 worst-case requests in flight"
+IRIS = "iris-logistic-regression, 1 row"
+# With --baseline, these are also sent to an earlier commit's server, side by side.
+AGAINST_BASELINE = frozenset({IRIS, "mnist-cnn, 280x280 RGBA PNG upload"})
 
 
 @dataclass(frozen=True)

@@ -67,12 +67,27 @@ def serve(
     cpu: int | str | None,
     ready_path: str,
     expect_models: int | None = None,
+    checkout: Path | None = None,
 ) -> Iterator[Server]:
-    """Start `python -m app --app <app>`; yield once `ready_path` answers 200 (with every model)."""
+    """Start `python -m app --app <app>`; yield once `ready_path` answers 200 (with every model).
+    With `checkout`, an earlier commit's code is run instead, as `python -m uvicorn <app>` there
+    (its own `python -m app` may not take --app), with uvloop and httptools as ours."""
     command = [*pin(cpu), sys.executable, "-m", "app", "--app", app]
     process_env = {**os.environ, **SERVER_ENV, "SERVING_PORT": str(port), **env}
+    if checkout is not None:
+        command = [
+            *pin(cpu),
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--factory",
+            *("--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop"),
+            *("--http", "httptools", "--no-access-log", "--log-level", "warning"),
+        ]
+        process_env["PYTHONPATH"] = str(checkout.resolve())
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=process_env)
+    process = subprocess.Popen(command, env=process_env, cwd=checkout)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = started + START_TIMEOUT_SECONDS

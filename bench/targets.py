@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from bench.liveness import LivenessResult
 from bench.memory import MemoryResult
 from bench.report import Row
-from bench.scenarios import TWO_CORES
+from bench.scenarios import IRIS, TWO_CORES
 
-IRIS = "iris-logistic-regression, 1 row"
 IRIS_RAW_RATIO = 0.35
 LIVE_P99_MS = 20.0
 TWO_CORE_GAIN = 1.7
@@ -39,6 +38,18 @@ def _iris_raw(rows: list[Row]) -> Verdict | None:
         f"one Iris row, iris-logistic-regression, c16, one core: >= {IRIS_RAW_RATIO} x raw ASGI",
         f"{row.raw_rps_ratio:.2f} x raw ASGI ({row.rps_ratio:.2f} x FastAPI floor)",
         row.raw_rps_ratio >= IRIS_RAW_RATIO,
+    )
+
+
+def _iris_baseline(rows: list[Row]) -> Verdict | None:
+    """Against an earlier commit's server (--baseline), measured side by side in each round."""
+    row = _find(rows, IRIS, 16)
+    if row is None or row.rps_versus is None:
+        return None
+    return Verdict(
+        "one Iris row, iris-logistic-regression, c16, one core: >= 1.0 x the baseline's req/s",
+        f"{row.rps_versus:.2f} x",
+        row.rps_versus >= 1.0,
     )
 
 
@@ -97,6 +108,7 @@ def _batching(rows: list[Row]) -> Verdict | None:
 
 ROW_CHECKS = [
     _iris_raw,
+    _iris_baseline,
     _two_cores,
     _ratio("one Iris row, iris-logistic-regression, c16", IRIS, 0.6),
     _iris_p99,
