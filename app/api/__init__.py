@@ -1,1 +1,1 @@
-"""HTTP routes: the only place that knows about requests and status codes."""
+"""FastAPI routes of the control plane: models, metadata, plots, health, metrics, admin."""
