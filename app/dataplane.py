@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -25,7 +25,6 @@ from app.runtimes.base import Array, Batch
 from app.settings import Settings
 from app.uploads import preprocess_all, probe_all
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 # Bodies up to this size are decoded inline: ~20 MNIST rows of JSON, a few small PNGs.
@@ -83,14 +82,12 @@ class DataPlane:
         """A ready version; the latest when `version` is None (404/503 otherwise)."""
         return self.registry.get(name, version)
 
-    async def decode(
-        self, size: int, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
+    async def decode(self, size: int, function: Callable[..., T], *args: Any) -> T:
         """`function(*args)`, a protocol's decoder of a body of `size` bytes: inline when small,
         else in a worker process."""
         if size <= INLINE_BODY_BYTES:
-            return function(*args, **kwargs)
-        return await self.compute.in_process(function, *args, **kwargs)
+            return function(*args)
+        return await self.compute.in_process(function, *args)
 
     async def images(self, payloads: list[bytes]) -> Batch:
         """Uploaded images -> a (n, 784) batch of MNIST-style digits. Headers are checked first,
