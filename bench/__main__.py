@@ -77,8 +77,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         metavar="DIR",
         help="a checkout of an earlier commit (git worktree add DIR REV): its server answers the "
-        "same one-row and 280x280 PNG requests between the floors and ours in each round, and "
-        "the rows show ours against it",
+        "same one-row, 28x28 and 280x280 PNG requests between the floors and ours in each "
+        "round, and the rows show ours against it",
     )
     parser.add_argument(
         "--only",
