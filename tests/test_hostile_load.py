@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from bench.proctree import tree
 from tests.helpers import IRIS_ROW, ServerProcess
 
 IMAGE = "/v1/models/mnist-cnn/predict/image"
@@ -37,10 +38,7 @@ def bar_png(size: int) -> bytes:
 def cpu_seconds(pid: int) -> float:
     """User and system CPU of a process and its children still running, from /proc."""
     total = 0.0
-    pids = [pid]
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        pids += [int(child) for child in (task / "children").read_text().split()]
-    for each in pids:
+    for each in tree(pid):
         try:
             fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
@@ -198,11 +196,7 @@ def test_work_past_its_deadline_stops_using_cpu(quick_registry: Path) -> None:
 def test_a_worker_process_killed_is_replaced(server: ServerProcess) -> None:
     """The OOM killer or a crash in a decoder ends a worker: that request may fail with a 500,
     the next ones are served by a new pool."""
-    children = [
-        int(pid)
-        for task in Path(f"/proc/{server.process.pid}/task").iterdir()
-        for pid in (task / "children").read_text().split()
-    ]
+    children = tree(server.process.pid)[1:]
     workers = [
         pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
     ]
@@ -223,11 +217,7 @@ def test_worker_processes_end_with_a_killed_server(quick_registry: Path) -> None
     server = ServerProcess(quick_registry)
     try:
         server.wait_ready()
-        workers = [
-            int(pid)
-            for task in Path(f"/proc/{server.process.pid}/task").iterdir()
-            for pid in (task / "children").read_text().split()
-        ]
+        workers = tree(server.process.pid)[1:]
         assert workers
         server.process.kill()  # as the OOM killer would: no shutdown runs
         server.process.wait(timeout=10)
