@@ -2,7 +2,7 @@
 
 The body has been read whole (its size capped), so parts are kept as bytes: Starlette's form
 parser spooled every file to a temporary file, a third of the cost of a one-digit upload.
-Parts under other names are ignored, as form fields a client adds.
+A part under another name is refused (422), not ignored: it is likely a misnamed image.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from app.errors import InvalidImageError, PayloadTooLargeError
+from app.errors import InvalidImageError, InvalidRequestError, PayloadTooLargeError
 
 
 class _Part:
@@ -74,17 +74,22 @@ def file_parts(body: bytes, content_type: bytes, field: bytes, limit: int) -> li
         parser.finalize()
     except FormParserError as exc:
         raise InvalidImageError(f"The multipart form could not be parsed: {exc}.") from exc
-    files = []
+    files, others = [], []
     for part in parts:
         _, options = parse_options_header(part.disposition)
         if options.get(b"name") != field:
-            continue
-        if b"filename" not in options:
+            others.append(options.get(b"name", b"").decode("latin-1")[:64])
+        elif b"filename" not in options:
             raise InvalidImageError("Each 'file' part must be a file upload, not a text field.")
-        files.append(bytes(part.data))
+        else:
+            files.append(bytes(part.data))
     if not files:
         raise InvalidImageError(
             "No 'file' part in the form: send each image as -F file=@digit.png."
+        )
+    if others:
+        raise InvalidRequestError(
+            f"Unknown form field '{others[0]}': send each image as a '{field.decode()}' part."
         )
     if len(files) > limit:
         raise PayloadTooLargeError(f"{len(files)} images in one request; at most {limit}.")

@@ -12,7 +12,14 @@ from app.errors import InvalidRequestError, UnsupportedInputError, UnsupportedMe
 from app.imaging import MEDIA_TYPES
 from app.protocols import native_docs
 from app.protocols.multipart import file_parts
-from app.protocols.native_codec import JSON_TYPE, decode_instances, error_reply, prediction_body
+from app.protocols.native_codec import (
+    JSON_TYPE,
+    PredictOptions,
+    decode_instances,
+    error_reply,
+    prediction_body,
+    read_options,
+)
 from app.protocols.routing import Call, DataRoute, Reply
 from app.registry import NAME_PATTERN, LoadedModel
 
@@ -44,10 +51,14 @@ def _resolve(plane: DataPlane, call: Call) -> LoadedModel:
     return model
 
 
-def _reply(prediction: Prediction) -> Reply:
+def _options(call: Call, model: LoadedModel) -> PredictOptions:
+    return read_options(call.scope.get("query_string", b""), len(model.metadata.class_labels))
+
+
+def _reply(prediction: Prediction, options: PredictOptions) -> Reply:
     metadata = prediction.model.metadata
     body = prediction_body(
-        metadata.name, metadata.version, metadata.class_labels, prediction.probabilities
+        metadata.name, metadata.version, metadata.class_labels, prediction.probabilities, options
     )
     return Reply(200, body, [JSON_TYPE, (b"x-model-version", str(metadata.version).encode())])
 
@@ -61,9 +72,10 @@ async def predict(plane: DataPlane, call: Call) -> Reply:
             'like {"instances": [[...]]}, or images to the /predict/image route.'
         )
     model = _resolve(plane, call)
+    options = _options(call, model)
     spec, limit = model.metadata.input, plane.settings.max_batch_rows
     batch = await plane.decode(len(call.body), decode_instances, call.body, spec, limit)
-    return _reply(await plane.predict(model, batch))
+    return _reply(await plane.predict(model, batch), options)
 
 
 async def predict_image(plane: DataPlane, call: Call) -> Reply:
@@ -74,6 +86,7 @@ async def predict_image(plane: DataPlane, call: Call) -> Reply:
             f"Model '{model.metadata.name}' takes tabular rows, not images: "
             f"POST JSON to /v1/models/{model.metadata.name}/predict."
         )
+    options = _options(call, model)
     declared, limit = media_type(call.scope), plane.settings.max_batch_rows
     if declared == "multipart/form-data":
         content_type = header(call.scope, b"content-type") or b""
@@ -87,7 +100,7 @@ async def predict_image(plane: DataPlane, call: Call) -> Reply:
             f"Content type '{declared or 'none'}' is not accepted: send multipart/form-data "
             f"with one or more 'file' parts, or a raw body of type {', '.join(MEDIA_TYPES)}."
         )
-    return _reply(await plane.predict(model, await plane.images(payloads)))
+    return _reply(await plane.predict(model, await plane.images(payloads)), options)
 
 
 POST = frozenset({"POST"})

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import numpy as np
 import numpy.typing as npt
@@ -65,7 +67,59 @@ def decode_instances(body: bytes, spec: InputSpec, max_rows: int) -> npt.NDArray
             "with one or more rows.",
             [{"loc": ["body", "instances"], "message": "a non-empty list of rows is required"}],
         )
+    if len(document) > 1:  # a misspelt option must not be silently ignored
+        unknown = next(key for key in document if key != "instances")
+        raise InvalidRequestError(
+            f"body.{_echo(unknown)}: unknown field; the body takes only 'instances' (options "
+            "go in the query: ?top_k=3, ?probabilities=false).",
+            [{"loc": ["body", unknown], "message": "unknown field"}],
+        )
     return to_batch(instances, spec, max_rows)
+
+
+@dataclass(frozen=True)
+class PredictOptions:
+    """What a predict request asks of each prediction, from its query string."""
+
+    top_k: int | None = None  # only the k most probable classes' probabilities
+    probabilities: bool = True  # False: the label and class index only
+
+
+DEFAULT_OPTIONS = PredictOptions()
+QUERY_NAMES = ("top_k", "probabilities")
+
+
+def _query_error(name: str, message: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"query.{_echo(name)}: {message}", [{"loc": ["query", name], "message": message}]
+    )
+
+
+def read_options(query: bytes, n_classes: int) -> PredictOptions:
+    """The options of a predict query string; 422 for an unknown, repeated or bad parameter."""
+    if not query:
+        return DEFAULT_OPTIONS
+    try:
+        pairs = parse_qsl(query.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _query_error("", "the query string could not be parsed") from exc
+    seen: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in QUERY_NAMES:
+            raise _query_error(name, "unknown parameter; predict takes top_k and probabilities")
+        if name in seen:
+            raise _query_error(name, "given more than once")
+        seen[name] = value
+    top_k = None
+    if "top_k" in seen:
+        text = seen["top_k"]
+        if not (text.isascii() and text.isdigit() and 1 <= int(text) <= n_classes):
+            raise _query_error("top_k", f"must be an integer from 1 to {n_classes}")
+        top_k = int(text)
+    probabilities = seen.get("probabilities", "true").lower()
+    if probabilities not in ("true", "false"):
+        raise _query_error("probabilities", "must be true or false")
+    return PredictOptions(top_k, probabilities == "true")
 
 
 def _echo(value: Any) -> Any:
@@ -110,17 +164,41 @@ def error_reply(exc: ServiceError) -> Reply:
     return Reply(exc.status_code, body, [JSON_TYPE, *headers])
 
 
-def prediction_body(name: str, version: int, labels: list[str], probabilities: Any) -> bytes:
-    """The PredictResponse body: one prediction per row, in order, every class's probability.
+def prediction_body(
+    name: str,
+    version: int,
+    labels: list[str],
+    probabilities: Any,
+    options: PredictOptions = DEFAULT_OPTIONS,
+) -> bytes:
+    """The PredictResponse body: one prediction per row, in order, with every class's
+    probability (or the `top_k` most probable, most probable first; or none).
     Plain dicts for orjson: building pydantic objects per row cost more than the model."""
     winners = probabilities.argmax(axis=1).tolist()
-    rounded = np.round(probabilities, 6).tolist()
-    predictions = [
-        {
-            "label": labels[index],
-            "class_index": index,
-            "probabilities": dict(zip(labels, row, strict=True)),
-        }
-        for index, row in zip(winners, rounded, strict=True)
-    ]
+    if not options.probabilities:
+        predictions: list[dict[str, Any]] = [
+            {"label": labels[index], "class_index": index} for index in winners
+        ]
+    elif options.top_k is None:
+        rounded = np.round(probabilities, 6).tolist()
+        predictions = [
+            {
+                "label": labels[index],
+                "class_index": index,
+                "probabilities": dict(zip(labels, row, strict=True)),
+            }
+            for index, row in zip(winners, rounded, strict=True)
+        ]
+    else:
+        # A stable sort: equal probabilities keep the classes' order, the winner first.
+        order = np.argsort(-probabilities, axis=1, kind="stable")[:, : options.top_k].tolist()
+        rounded = np.round(probabilities, 6).tolist()
+        predictions = [
+            {
+                "label": labels[index],
+                "class_index": index,
+                "probabilities": {labels[k]: row[k] for k in best},
+            }
+            for index, row, best in zip(winners, rounded, order, strict=True)
+        ]
     return orjson.dumps({"model": name, "version": version, "predictions": predictions})

@@ -37,12 +37,29 @@ VERSION = {
     "schema": {"type": "integer", "minimum": 1, "maximum": 2**31},
     "example": 1,
 }
+TOP_K = {
+    "name": "top_k",
+    "in": "query",
+    "required": False,
+    "description": "Only the k most probable classes' probabilities, most probable first",
+    "schema": {"type": "integer", "minimum": 1},
+    "example": 3,
+}
+PROBABILITIES = {
+    "name": "probabilities",
+    "in": "query",
+    "required": False,
+    "description": "false: the label and class index only",
+    "schema": {"type": "boolean", "default": True},
+    "example": False,
+}
 ERRORS = {
     "404": "Unknown model or version",
     "408": "The body did not arrive in time",
     "413": "Body, rows, images or pixels over their limits",
     "415": "Unsupported content type",
-    "422": "Invalid rows or images, naming row and field; a bad name or version",
+    "422": "Invalid rows or images, naming row and field; a bad name, version, body field or "
+    "query parameter",
     "503": "The version failed to load, or the server is at its in-flight limit",
     "504": "The request outlived its deadline",
 }
@@ -92,7 +109,7 @@ def _operation(
         "summary": summary,
         "description": description,
         "operationId": operation_id,
-        "parameters": [NAME, VERSION] if versioned else [NAME],
+        "parameters": [NAME, *([VERSION] if versioned else []), TOP_K, PROBABILITIES],
         "requestBody": body,
         "responses": responses,
     }

@@ -35,8 +35,10 @@ def test_a_lone_surrogate_anywhere_gets_400(client: TestClient, body: bytes) -> 
 
 
 def test_a_surrogate_pair_is_ordinary_text(client: TestClient) -> None:
-    body = b'{"instances": [[5.1, 3.5, 1.4, 0.2]], "note": "\\ud83d\\ude00"}'
-    assert client.post(IRIS, content=body, headers=JSON).status_code == 200
+    body = b'{"instances": [{"smile \\ud83d\\ude00": 1}]}'
+    response = client.post(IRIS, content=body, headers=JSON)
+    assert response.status_code == 422, response.text  # an unknown feature, named
+    assert "smile \U0001f600" in response.json()["error"]["message"]
 
 
 def test_error_bodies_stay_small_whatever_the_request_echoes(client: TestClient) -> None:
