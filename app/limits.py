@@ -82,10 +82,6 @@ class Limits:
             raise error from None
         return b"".join(chunks)
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._deadlines)
-
     def _check_deadlines(self) -> None:
         """Cancel the requests past their deadline; re-arm while any request is in flight."""
         loop = asyncio.get_running_loop()

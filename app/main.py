@@ -85,13 +85,14 @@ class ModelServer(FastAPI):
         return SecureFront(app, metrics)
 
     def openapi(self) -> dict[str, Any]:
-        if self.openapi_schema is None:
-            schema = super().openapi()
-            schema["paths"].update(self.data_routes.openapi_paths())
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(
-                native_docs.component_schemas()
-            )
-        return super().openapi()
+        if self.openapi_schema is not None:  # built once, then served from FastAPI's cache
+            return self.openapi_schema
+        schema = super().openapi()
+        schema["paths"].update(self.data_routes.openapi_paths())
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(
+            native_docs.component_schemas()
+        )
+        return schema
 
 
 def create_app(settings: Settings | None = None) -> ModelServer:

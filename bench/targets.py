@@ -41,28 +41,17 @@ def _iris_raw(rows: list[Row]) -> Verdict | None:
     )
 
 
-def _iris_baseline(rows: list[Row]) -> Verdict | None:
-    """Against an earlier commit's server (--baseline), measured side by side in each round."""
-    row = _find(rows, IRIS, 16)
-    if row is None or row.rps_versus is None:
-        return None
-    return Verdict(
-        "one Iris row, iris-logistic-regression, c16, one core: >= 1.0 x the baseline's req/s",
-        f"{row.rps_versus:.2f} x",
-        row.rps_versus >= 1.0,
-    )
+def _versus(target: str, scenario: str, least: float) -> Callable[[list[Row]], Verdict | None]:
+    """Against another server measured side by side in each round (the machine drifts): the
+    baseline commit (--baseline), or the one-core server for the two-core one."""
 
+    def check(rows: list[Row]) -> Verdict | None:
+        row = _find(rows, scenario, 16)
+        if row is None or row.rps_versus is None:
+            return None
+        return Verdict(target, f"{row.rps_versus:.2f} x", row.rps_versus >= least)
 
-def _two_cores(rows: list[Row]) -> Verdict | None:
-    """Two CPUs against one, measured side by side in each round (the machine drifts)."""
-    row = _find(rows, TWO_CORES, 16)
-    if row is None or row.rps_versus is None:
-        return None
-    return Verdict(
-        f"280x280 PNG uploads, mnist-cnn, c16: two cores >= {TWO_CORE_GAIN} x one core",
-        f"{row.rps_versus:.2f} x",
-        row.rps_versus >= TWO_CORE_GAIN,
-    )
+    return check
 
 
 def _ratio(name: str, scenario: str, least: float) -> Callable[[list[Row]], Verdict | None]:
@@ -108,8 +97,16 @@ def _batching(rows: list[Row]) -> Verdict | None:
 
 ROW_CHECKS = [
     _iris_raw,
-    _iris_baseline,
-    _two_cores,
+    _versus(
+        "one Iris row, iris-logistic-regression, c16, one core: >= 1.0 x the baseline's req/s",
+        IRIS,
+        1.0,
+    ),
+    _versus(
+        f"280x280 PNG uploads, mnist-cnn, c16: two cores >= {TWO_CORE_GAIN} x one core",
+        TWO_CORES,
+        TWO_CORE_GAIN,
+    ),
     _ratio("one Iris row, iris-logistic-regression, c16", IRIS, 0.6),
     _iris_p99,
     _ratio("one MNIST row, mnist-mlp, c16", "mnist-mlp, 1 row (784 numbers)", 0.5),
