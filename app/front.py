@@ -125,7 +125,10 @@ class Dispatch:
             if body is None:
                 return  # the client left
             call = Call(scope, params, body)
-            reply = await self.limits.run(lambda: route.handler(self.plane, call))
+            if route.guarded:
+                reply = await self.limits.run(lambda: route.handler(self.plane, call))
+            else:
+                reply = await route.handler(self.plane, call)
         except ServiceError as exc:
             reply = route.render_error(exc)
         await send_reply(send, reply)

@@ -88,7 +88,7 @@ def _image_row(row: Any, spec: InputSpec, index: int, errors: list[dict[str, Any
     return []
 
 
-def _bounds(spec: InputSpec) -> tuple[float, float]:
+def input_bounds(spec: InputSpec) -> tuple[float, float]:
     if spec.kind == "image":
         low, high = spec.range or [0, 255]
         return low, high
@@ -106,7 +106,7 @@ def _valid_flat_rows(instances: list[Any], spec: InputSpec) -> npt.NDArray[np.fl
         batch = np.array(instances, dtype=np.float64)
     except (OverflowError, ValueError):  # an integer beyond float range
         return None
-    low, high = _bounds(spec)
+    low, high = input_bounds(spec)
     # The bounds are finite: NaN fails both comparisons and an infinity one of them.
     if not (batch.min() >= low and batch.max() <= high):
         return None
@@ -122,7 +122,7 @@ def to_batch(instances: list[Any], spec: InputSpec, max_rows: int) -> npt.NDArra
     batch = _valid_flat_rows(instances, spec)
     if batch is not None:
         return batch
-    low, high = _bounds(spec)
+    low, high = input_bounds(spec)
     read_row = _image_row if spec.kind == "image" else _tabular_row
     errors: list[dict[str, Any]] = []
     rows = []

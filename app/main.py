@@ -21,7 +21,7 @@ from app.dataplane import DataPlane
 from app.front import Dispatch, SecureFront
 from app.limits import Limits
 from app.metrics import Metrics
-from app.protocols import native, native_docs
+from app.protocols import native, native_docs, tfserving, v2, v2_docs
 from app.protocols.routing import RouteTable
 from app.registry import ModelRegistry
 from app.schemas import ErrorResponse
@@ -89,9 +89,9 @@ class ModelServer(FastAPI):
             return self.openapi_schema
         schema = super().openapi()
         schema["paths"].update(self.data_routes.openapi_paths())
-        schema.setdefault("components", {}).setdefault("schemas", {}).update(
-            native_docs.component_schemas()
-        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(native_docs.component_schemas())
+        components.update(v2_docs.SCHEMAS)
         return schema
 
 
@@ -146,7 +146,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
                 metrics.load_seconds.labels(name, str(version)).set(model.load_seconds)
 
     app = ModelServer(
-        routes=RouteTable(native.ROUTES),
+        routes=RouteTable([*native.ROUTES, *v2.ROUTES, *tfserving.ROUTES]),
         plane=plane,
         limits=limits,
         metrics=metrics,

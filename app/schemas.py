@@ -50,6 +50,24 @@ class ModelMetadata(BaseModel):
     library_versions: dict[str, str] = {}
 
 
+class VersionStatus(BaseModel):
+    """One entry of TF Serving's model_version_status."""
+
+    version: str
+    state: Literal["AVAILABLE", "END"]
+    status: dict[str, str] = Field(description='{"error_code": "OK"|"UNKNOWN", "error_message"}')
+
+
+class ModelInfo(ModelMetadata):
+    """GET /v1/models/{name}[/versions/{version}]: the version's metadata.json, with its state
+    as KServe V1 (`ready`) and TF Serving (`model_version_status`) clients read it."""
+
+    ready: bool = Field(True, description="Always true: a version that is not ready gets 503.")
+    model_version_status: list[VersionStatus] = Field(
+        description="Every version of the model: AVAILABLE, or END with why it failed to load."
+    )
+
+
 class FailedVersion(BaseModel):
     version: int
     reason: str

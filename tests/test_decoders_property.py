@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import numpy as np
@@ -10,9 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from app.errors import InvalidImageError, InvalidInputError, PayloadTooLargeError
+from app.errors import InvalidImageError, InvalidInputError, PayloadTooLargeError, ServiceError
 from app.imaging import preprocess
 from app.inputs import to_batch
+from app.protocols.tfserving import decode_predict
+from app.protocols.v2_request import decode_infer
 from app.schemas import InputSpec
 
 IRIS = InputSpec.model_validate(
@@ -177,3 +180,79 @@ def test_images_with_corrupted_bytes_decode_or_fail_cleanly(
         # Mostly in the first hundred bytes, where the headers that probe reads are.
         corrupted[position % min(len(data), 128 if value % 2 else len(data))] = value
     _check_image(bytes(corrupted))
+
+
+v2_tensors = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(["input", "x"]),
+        "shape": st.lists(st.integers(-1, 6), max_size=4) | json_values,
+        "datatype": st.sampled_from(["FP32", "FP16", "INT8", "UINT8", "UINT64", "BYTES", "BOOL"])
+        | json_values,
+    },
+    optional={
+        "data": json_values | st.lists(st.floats() | st.integers(), max_size=30),
+        "parameters": st.dictionaries(
+            st.sampled_from(["binary_data_size", "x"]), st.integers(-4, 40) | json_values
+        ),
+    },
+)
+v2_bodies = st.fixed_dictionaries(
+    {"inputs": st.lists(v2_tensors, max_size=2) | json_values},
+    optional={
+        "id": json_values,
+        "outputs": json_values
+        | st.lists(
+            st.fixed_dictionaries(
+                {"name": st.sampled_from(["label", "probabilities", "y"])},
+                optional={"parameters": json_values},
+            ),
+            max_size=3,
+        ),
+        "parameters": json_values,
+    },
+)
+
+
+@given(v2_bodies, st.binary(max_size=40), st.booleans(), st.sampled_from([IRIS, DIGITS]))
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_v2_infer_bodies_decode_or_fail_cleanly(
+    document: Any, binary: bytes, with_binary: bool, spec: InputSpec
+) -> None:
+    header = json.dumps(document).encode()
+    body, length = (header + binary, len(header)) if with_binary else (header, None)
+    try:
+        request = decode_infer(body, length, spec, 3, max_rows=5)
+    except ServiceError as exc:
+        assert 400 <= exc.status_code < 500 and str(exc)
+        return
+    if request.rows is not None:
+        assert request.rows.shape[1] == spec.n_features and 1 <= len(request.rows) <= 5
+        low, high = spec.range or [-1e6, 1e6]
+        assert ((request.rows >= low) & (request.rows <= high)).all()
+    else:
+        assert spec.kind == "image" and request.images is not None
+
+
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "instances": iris_like_rows | json_values,
+            "inputs": json_values
+            | st.dictionaries(
+                st.sampled_from([f.name for f in IRIS.features or []] + ["input"]),
+                st.lists(st.floats() | st.integers(), max_size=3) | json_values,
+            ),
+            "signature_name": json_values,
+        },
+    ),
+    st.sampled_from([IRIS, DIGITS]),
+)
+@settings(max_examples=300, deadline=None)
+def test_tf_serving_bodies_decode_or_fail_cleanly(document: Any, spec: InputSpec) -> None:
+    try:
+        rows, images, _ = decode_predict(json.dumps(document).encode(), spec, max_rows=5)
+    except ServiceError as exc:
+        assert 400 <= exc.status_code < 500 and str(exc)
+        return
+    assert (rows is None) != (images is None)

@@ -12,7 +12,15 @@ from fastapi.responses import FileResponse
 from app.api.deps import RegistryDep
 from app.errors import PlotNotFoundError
 from app.registry import NAME_PATTERN, ModelRegistry
-from app.schemas import ErrorResponse, FailedVersion, ModelList, ModelMetadata, ModelSummary
+from app.schemas import (
+    ErrorResponse,
+    FailedVersion,
+    ModelInfo,
+    ModelList,
+    ModelMetadata,
+    ModelSummary,
+    VersionStatus,
+)
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -78,16 +86,35 @@ async def list_models(registry: RegistryDep) -> ModelList:
     return ModelList(models=[summarize(name, registry) for name in sorted(names)])
 
 
+def describe(metadata: ModelMetadata, registry: ModelRegistry) -> ModelInfo:
+    """A version's metadata with the state of every version of its model."""
+    statuses = [
+        VersionStatus(version=str(v), state="AVAILABLE", status={"error_code": "OK"})
+        for v in sorted(registry.ready().get(metadata.name, {}))
+    ] + [
+        VersionStatus(
+            version=str(b.version),
+            state="END",
+            status={"error_code": "UNKNOWN", "error_message": b.reason},
+        )
+        for b in registry.broken()
+        if b.name == metadata.name
+    ]
+    return ModelInfo(**dict(metadata), ready=True, model_version_status=statuses)
+
+
 @router.get("/{name}", responses=ERRORS, summary="Metadata of the latest version")
-async def get_latest(name: ModelName, registry: RegistryDep) -> ModelMetadata:
-    """The full metadata.json of the latest ready version, evaluation metrics included."""
-    return registry.get(name).metadata
+async def get_latest(name: ModelName, registry: RegistryDep) -> ModelInfo:
+    """The full metadata.json of the latest ready version, evaluation metrics included, with
+    `ready` (KServe V1) and `model_version_status` (TF Serving)."""
+    return describe(registry.get(name).metadata, registry)
 
 
 @router.get("/{name}/versions/{version}", responses=ERRORS, summary="Metadata of one version")
-async def get_version(name: ModelName, version: Version, registry: RegistryDep) -> ModelMetadata:
-    """The full metadata.json of one version, evaluation metrics included."""
-    return registry.get(name, version).metadata
+async def get_version(name: ModelName, version: Version, registry: RegistryDep) -> ModelInfo:
+    """The full metadata.json of one version, evaluation metrics included, with `ready` and
+    `model_version_status`."""
+    return describe(registry.get(name, version).metadata, registry)
 
 
 @router.get(

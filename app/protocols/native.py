@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from app.asgi import header, media_type
 from app.dataplane import DataPlane, Prediction
-from app.errors import InvalidRequestError, UnsupportedInputError, UnsupportedMediaTypeError
+from app.errors import UnsupportedInputError, UnsupportedMediaTypeError
 from app.imaging import MEDIA_TYPES
 from app.protocols import native_docs
 from app.protocols.multipart import file_parts
@@ -20,35 +20,11 @@ from app.protocols.native_codec import (
     prediction_body,
     read_options,
 )
+from app.protocols.paths import resolve
 from app.protocols.routing import Call, DataRoute, Reply
-from app.registry import NAME_PATTERN, LoadedModel
+from app.registry import LoadedModel
 
-MAX_VERSION = 2**31
 RAW_IMAGE_TYPES = frozenset((*MEDIA_TYPES, "application/octet-stream"))
-
-
-def _resolve(plane: DataPlane, call: Call) -> LoadedModel:
-    """The model the path names, its name and version checked as FastAPI's routes check them."""
-    name, version = call.params["name"] or "", call.params.get("version")
-    if NAME_PATTERN.fullmatch(name) is None:
-        raise InvalidRequestError(
-            f"path.name: must match {NAME_PATTERN.pattern}",
-            [{"loc": ["path", "name"], "message": f"must match {NAME_PATTERN.pattern}"}],
-        )
-    number = None
-    if version is not None:
-        if not (version.isascii() and version.isdigit() and 1 <= int(version) <= MAX_VERSION):
-            raise InvalidRequestError(
-                f"path.version: must be an integer from 1 to {MAX_VERSION}",
-                [{"loc": ["path", "version"], "message": "must be an integer from 1"}],
-            )
-        number = int(version)
-    model = plane.model(name, number)
-    # Name the model and version in the request's metrics, errors included.
-    state = call.scope.setdefault("state", {})
-    state["model"] = name
-    state["version"] = str(model.metadata.version)
-    return model
 
 
 def _options(call: Call, model: LoadedModel) -> PredictOptions:
@@ -71,7 +47,7 @@ async def predict(plane: DataPlane, call: Call) -> Reply:
             f"Content type '{declared or 'none'}' is not accepted: send application/json "
             'like {"instances": [[...]]}, or images to the /predict/image route.'
         )
-    model = _resolve(plane, call)
+    model = resolve(plane, call)
     options = _options(call, model)
     spec, limit = model.metadata.input, plane.settings.max_batch_rows
     batch = await plane.decode(len(call.body), decode_instances, call.body, spec, limit)
@@ -80,7 +56,7 @@ async def predict(plane: DataPlane, call: Call) -> Reply:
 
 async def predict_image(plane: DataPlane, call: Call) -> Reply:
     """Images, as multipart `file` parts or one raw body -> one prediction per image."""
-    model = _resolve(plane, call)
+    model = resolve(plane, call)
     if model.metadata.input.kind != "image":
         raise UnsupportedInputError(
             f"Model '{model.metadata.name}' takes tabular rows, not images: "

@@ -46,6 +46,8 @@ class DataRoute:
     handler: Handler
     render_error: ErrorRenderer
     operation: dict[str, Any]  # the OpenAPI operation object of each method
+    # Probes must answer under load: unguarded routes skip the in-flight cap and the deadline.
+    guarded: bool = True
     pattern: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:

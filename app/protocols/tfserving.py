@@ -1,0 +1,168 @@
+"""TF Serving's REST predict API (also KServe's V1 protocol): POST
+/v1/models/{name}[/versions/{version}]:predict.
+
+A request holds rows, {"instances": [...]}, or columns, {"inputs": ...}; each prediction is the
+list of the class probabilities, in the order of `class_labels` in the model's metadata
+(GET /v1/models/{name}). Images go as {"b64": "<base64 PNG/JPEG/...>"} instances, TF Serving's
+way of sending bytes. Errors are {"error": "<message>"}, as TF Serving sends them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from app.dataplane import DataPlane
+from app.errors import InvalidInputError, InvalidRequestError, PayloadTooLargeError
+from app.inputs import to_batch
+from app.protocols import native_docs
+from app.protocols.native_codec import JSON_TYPE, read_json
+from app.protocols.paths import resolve
+from app.protocols.routing import Call, DataRoute, Reply
+from app.protocols.v2_response import error_reply
+from app.schemas import InputSpec
+
+FIELDS = frozenset({"instances", "inputs", "signature_name"})
+SIGNATURE = "serving_default"
+Decoded = tuple[npt.NDArray[np.float64] | None, list[bytes] | None, bool]
+
+
+def _images(items: list[Any]) -> list[bytes] | None:
+    """The bytes of {"b64": ...} items, or None when the items are not all of that form."""
+    if not all(type(item) is dict and set(item) == {"b64"} for item in items):
+        return None
+    try:
+        return [base64.b64decode(item["b64"], validate=True) for item in items]
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise InvalidInputError('A {"b64": ...} value is not valid base64.') from exc
+
+
+def _columns(inputs: dict[str, Any], spec: InputSpec) -> list[Any]:
+    """Columnar inputs as rows: one named input ("input"), or one column per feature."""
+    if set(inputs) == {"input"}:
+        return inputs["input"]  # type: ignore[no-any-return]
+    columns = list(inputs.values())
+    if not all(type(column) is list for column in columns) or not columns:
+        raise InvalidRequestError(
+            'inputs: an object holds "input" (the rows), or one list per feature '
+            f"({', '.join(f.name for f in spec.features or []) or 'tabular models only'})."
+        )
+    length = len(columns[0])
+    if any(len(column) != length for column in columns):
+        raise InvalidRequestError("inputs: every feature's list must have the same length.")
+    names = list(inputs)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def decode_predict(body: bytes, spec: InputSpec, max_rows: int) -> Decoded:
+    """A :predict body -> (rows, or encoded images, and whether it was columnar)."""
+    document = read_json(body)
+    if type(document) is not dict or len({"instances", "inputs"} & set(document)) != 1:
+        raise InvalidRequestError(
+            'The body is an object with "instances" (a list of rows) or "inputs" (columns).'
+        )
+    unknown = next((key for key in document if key not in FIELDS), None)
+    if unknown is not None:
+        raise InvalidRequestError(
+            f"Unknown field '{unknown[:64]}'; a predict body takes {', '.join(sorted(FIELDS))}."
+        )
+    if document.get("signature_name", SIGNATURE) != SIGNATURE:
+        raise InvalidRequestError(f"The models have one signature, '{SIGNATURE}'.")
+    columnar = "inputs" in document
+    items = document["inputs"] if columnar else document["instances"]
+    if columnar and type(items) is dict:
+        items = _columns(items, spec)
+    if type(items) is not list or not items:
+        raise InvalidRequestError("instances (or inputs) must be a non-empty list.")
+    images = _images(items) if spec.kind == "image" else None
+    if images is not None:
+        if len(images) > max_rows:
+            raise PayloadTooLargeError(f"{len(images)} images in one request; at most {max_rows}.")
+        return None, images, columnar
+    return to_batch(items, spec, max_rows), None, columnar
+
+
+async def predict(plane: DataPlane, call: Call) -> Reply:
+    model = resolve(plane, call)
+    limit = plane.settings.max_batch_rows
+    rows, images, columnar = await plane.decode(
+        len(call.body), decode_predict, call.body, model.metadata.input, limit
+    )
+    if images is not None:
+        rows = await plane.images(images)
+    assert rows is not None
+    prediction = await plane.predict(model, rows)
+    scores = prediction.probabilities.astype(np.float32)
+    key = "outputs" if columnar else "predictions"
+    body = orjson.dumps({key: scores}, option=orjson.OPT_SERIALIZE_NUMPY)
+    version = str(model.metadata.version).encode()
+    return Reply(200, body, [JSON_TYPE, (b"x-model-version", version)])
+
+
+ERRORS = {
+    "400": "Bad input: body, rows, columns or values (the message says which)",
+    "404": "Unknown model or version",
+    "413": "Body, rows, images or pixels over their limits",
+    "503": "The version failed to load, or the server is at its in-flight limit",
+    "504": "The request outlived its deadline",
+}
+ROWS = {"type": "array", "minItems": 1, "items": {}}
+BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "instances": ROWS,
+                    "inputs": {"anyOf": [ROWS, {"type": "object"}]},
+                    "signature_name": {"type": "string", "enum": [SIGNATURE]},
+                },
+                "additionalProperties": False,
+            },
+            "example": {"instances": [[5.1, 3.5, 1.4, 0.2]]},
+        }
+    },
+}
+ERROR_SCHEMA = {"type": "object", "properties": {"error": {"type": "string"}}}
+
+
+def _operation(versioned: bool) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "predictions (rows) or outputs (columns): each the class "
+            "probabilities, in the order of the metadata's class_labels",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    }
+    for status, text in ERRORS.items():
+        responses[status] = {
+            "description": text,
+            "content": {"application/json": {"schema": ERROR_SCHEMA}},
+        }
+    return {
+        "tags": ["tf serving (kserve v1)"],
+        "summary": "TF Serving predict" + (", one version" if versioned else ""),
+        "operationId": "tfserving_predict" + ("_version" if versioned else ""),
+        "parameters": [native_docs.NAME, *([native_docs.VERSION] if versioned else [])],
+        "requestBody": BODY,
+        "responses": responses,
+    }
+
+
+POST = frozenset({"POST"})
+ROUTES = [
+    DataRoute("/v1/models/{name}:predict", POST, predict, error_reply, _operation(False)),
+    DataRoute(
+        "/v1/models/{name}/versions/{version}:predict",
+        POST,
+        predict,
+        error_reply,
+        _operation(True),
+    ),
+]

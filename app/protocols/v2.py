@@ -1,0 +1,202 @@
+"""The Open Inference Protocol (KServe V2) over REST: /v2/... health, metadata, infer and the
+model repository index, with the binary tensor data and classification extensions.
+
+Each handler decodes the request, calls the data plane, and encodes its answer; errors are
+rendered as {"error": "<message>"} by v2_response.error_reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.asgi import header
+from app.dataplane import DataPlane
+from app.errors import InvalidRequestError, NotReadyError
+from app.protocols import v2_docs
+from app.protocols.native_codec import read_json
+from app.protocols.paths import resolve
+from app.protocols.routing import Call, DataRoute, Reply
+from app.protocols.v2_request import INPUT_NAME, decode_infer
+from app.protocols.v2_response import HEADER_LENGTH, error_reply, infer_reply, json_reply
+from app.registry import LoadedModel
+
+SERVER_NAME = "modelserve"
+SERVER_VERSION = "0.1.0"
+EXTENSIONS = ["binary_tensor_data", "classification", "model_repository"]
+PLATFORMS = {"model.onnx": "onnxruntime_onnx", "model.tflite": "litert_tflite"}
+
+
+def _header_length(call: Call) -> int | None:
+    value = header(call.scope, HEADER_LENGTH)
+    if value is None:
+        return None
+    if not (value.isdigit() and len(value) <= 12):
+        raise InvalidRequestError("Inference-Header-Content-Length must be a byte count")
+    return int(value)
+
+
+async def infer(plane: DataPlane, call: Call) -> Reply:
+    """JSON or binary tensors in -> label, class index and probabilities out. tritonclient
+    sends no Content-Type: the body is read as the protocol says, whatever it is declared as."""
+    model = resolve(plane, call)
+    metadata = model.metadata
+    header_length = _header_length(call)
+    # Only the JSON header is parsed; binary tensors are viewed in place, whatever their size.
+    request = await plane.decode(
+        min(len(call.body), len(call.body) if header_length is None else header_length),
+        decode_infer,
+        call.body,
+        header_length,
+        metadata.input,
+        len(metadata.class_labels),
+        plane.settings.max_batch_rows,
+    )
+    if request.images is not None:
+        rows = await plane.images(request.images)
+    else:
+        assert request.rows is not None
+        rows = request.rows
+    prediction = await plane.predict(model, rows)
+    reply = infer_reply(
+        metadata.name,
+        metadata.version,
+        request.id,
+        metadata.class_labels,
+        prediction.probabilities,
+        request.outputs,
+    )
+    reply.headers.append((b"x-model-version", str(metadata.version).encode()))
+    return reply
+
+
+def _platform(model: LoadedModel) -> str:
+    for file_name, platform in PLATFORMS.items():
+        if file_name in model.metadata.files:
+            return platform
+    return f"{model.metadata.framework}_joblib"
+
+
+def _accepts(model: LoadedModel) -> str:
+    spec = model.metadata.input
+    if spec.kind == "image":
+        return (
+            f"'{INPUT_NAME}' takes FP32 (or any INT, UINT, FP16, FP64 type) [-1, 784] or "
+            "UINT8 [-1, 28, 28]: pixels 0-255, ink bright as in MNIST; or BYTES [-1] of "
+            "encoded images (PNG, JPEG, GIF, BMP, WebP; base64 strings in JSON, raw in binary "
+            "data), each preprocessed into a 28x28 digit as image uploads are."
+        )
+    names = ", ".join(f"{f.name} ({f.unit})" if f.unit else f.name for f in spec.features or [])
+    width = spec.n_features
+    return f"'{INPUT_NAME}' takes FP32 (or any INT, UINT, FP16, FP64 type) [-1, {width}]: {names}."
+
+
+async def model_metadata(plane: DataPlane, call: Call) -> Reply:
+    model = resolve(plane, call)
+    metadata = model.metadata
+    classes = len(metadata.class_labels)
+    versions = sorted(plane.registry.ready().get(metadata.name, {}))
+    return json_reply(
+        {
+            "name": metadata.name,
+            "versions": [str(v) for v in versions],
+            "platform": _platform(model),
+            "inputs": [
+                {"name": INPUT_NAME, "datatype": "FP32", "shape": [-1, metadata.input.n_features]}
+            ],
+            "outputs": [
+                {"name": "label", "datatype": "BYTES", "shape": [-1]},
+                {"name": "class_index", "datatype": "INT64", "shape": [-1]},
+                {"name": "probabilities", "datatype": "FP32", "shape": [-1, classes]},
+            ],
+            "parameters": {
+                "version": str(metadata.version),
+                "dataset": metadata.dataset,
+                "algorithm": metadata.algorithm,
+                "class_labels": ",".join(metadata.class_labels),
+                "accepts": _accepts(model),
+            },
+        }
+    )
+
+
+async def model_ready(plane: DataPlane, call: Call) -> Reply:
+    """200 when the version (the latest when none is named) is loaded; 404 or 503 otherwise."""
+    model = resolve(plane, call)
+    return json_reply({"name": model.metadata.name, "ready": True})
+
+
+async def server_metadata(plane: DataPlane, call: Call) -> Reply:
+    return json_reply({"name": SERVER_NAME, "version": SERVER_VERSION, "extensions": EXTENSIONS})
+
+
+async def live(plane: DataPlane, call: Call) -> Reply:
+    return json_reply({"live": True})
+
+
+async def ready(plane: DataPlane, call: Call) -> Reply:
+    """Ready once the registry is scanned and at least one version is loaded, as
+    /health/ready: a version that failed to load never replaced a working one."""
+    registry = plane.registry
+    if not registry.scanned:
+        raise NotReadyError("The model registry is still loading.")
+    if not registry.ready():
+        raise NotReadyError("No model version is loaded; see POST /v2/repository/index.")
+    return json_reply({"ready": True})
+
+
+async def repository_index(plane: DataPlane, call: Call) -> Reply:
+    """Every version in the registry: READY, or UNAVAILABLE with the reason it failed."""
+    only_ready = False
+    if call.body.strip():
+        document = read_json(call.body)
+        if type(document) is not dict or set(document) - {"ready"}:
+            raise InvalidRequestError('The index request is an object: {"ready": true|false}.')
+        only_ready = document.get("ready", False)
+        if type(only_ready) is not bool:
+            raise InvalidRequestError("ready must be true or false")
+    entries: list[dict[str, Any]] = [
+        {"name": name, "version": str(version), "state": "READY", "reason": ""}
+        for name, versions in plane.registry.ready().items()
+        for version in versions
+    ]
+    if not only_ready:
+        entries += [
+            {"name": b.name, "version": str(b.version), "state": "UNAVAILABLE", "reason": b.reason}
+            for b in plane.registry.broken()
+        ]
+    entries.sort(key=lambda entry: (entry["name"], int(entry["version"])))
+    return json_reply(entries)
+
+
+async def load_or_unload(plane: DataPlane, call: Call) -> Reply:
+    raise InvalidRequestError(
+        "Models are not loaded or unloaded on request: the server loads every version the "
+        "registry folder holds, re-scanning it every few seconds (and on POST "
+        "/v1/admin/reload). Add or remove a version folder instead."
+    )
+
+
+GET, POST = frozenset({"GET"}), frozenset({"POST"})
+MODEL = "/v2/models/{name}"
+VERSION = MODEL + "/versions/{version}"
+
+
+def _route(template: str, methods: frozenset[str], handler: Any, guarded: bool = True) -> DataRoute:
+    return DataRoute(template, methods, handler, error_reply, v2_docs.operation(template), guarded)
+
+
+ROUTES = [
+    _route("/v2", GET, server_metadata),
+    _route("/v2/", GET, server_metadata),
+    _route("/v2/health/live", GET, live, guarded=False),
+    _route("/v2/health/ready", GET, ready, guarded=False),
+    _route("/v2/repository/index", POST, repository_index),
+    _route("/v2/repository/models/{name}/load", POST, load_or_unload),
+    _route("/v2/repository/models/{name}/unload", POST, load_or_unload),
+    _route(MODEL, GET, model_metadata),
+    _route(VERSION, GET, model_metadata),
+    _route(MODEL + "/ready", GET, model_ready),
+    _route(VERSION + "/ready", GET, model_ready),
+    _route(MODEL + "/infer", POST, infer),
+    _route(VERSION + "/infer", POST, infer),
+]

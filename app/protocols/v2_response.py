@@ -1,0 +1,109 @@
+"""The Open Inference Protocol's answers: infer outputs as JSON tensors or binary (the binary
+tensor data extension), top-k strings (the classification extension), and errors as
+{"error": "<message>"}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from app.errors import ServiceError
+from app.protocols.native_codec import JSON_TYPE, MAX_MESSAGE_CHARS, dump
+from app.protocols.routing import Reply
+from app.protocols.v2_request import RequestedOutput
+
+BINARY_TYPE = (b"content-type", b"application/octet-stream")
+HEADER_LENGTH = b"inference-header-content-length"
+# The spec and KServe answer bad input with 400, where the native dialect says 422 or 415.
+STATUS = {422: 400, 415: 400}
+
+
+def error_reply(exc: ServiceError) -> Reply:
+    """A ServiceError as the V2 dialect answers it: {"error": "<message>"}."""
+    message = str(exc)
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + "..."
+    headers = [
+        (name.lower().encode(), value.encode()) for name, value in (exc.headers or {}).items()
+    ]
+    status = STATUS.get(exc.status_code, exc.status_code)
+    return Reply(status, dump({"error": message}), [JSON_TYPE, *headers])
+
+
+def json_reply(document: Any, status: int = 200) -> Reply:
+    return Reply(status, orjson.dumps(document), [JSON_TYPE])
+
+
+def _strings_binary(values: list[str]) -> bytes:
+    """BYTES elements as the extension sends them: a 4-byte little-endian length, then data."""
+    parts = []
+    for value in values:
+        data = value.encode()
+        parts.append(len(data).to_bytes(4, "little"))
+        parts.append(data)
+    return b"".join(parts)
+
+
+def _top_k(probabilities: npt.NDArray[np.float32], labels: list[str], count: int) -> list[str]:
+    """Each row's `count` most probable classes as "score:index:label", most probable first
+    (equal scores in class order), row after row."""
+    order = np.argsort(-probabilities, axis=1, kind="stable")[:, :count]
+    return [
+        f"{str(row[index])}:{index}:{labels[index]}"
+        for row, best in zip(probabilities, order.tolist(), strict=True)
+        for index in best
+    ]
+
+
+def _tensor(
+    output: RequestedOutput,
+    labels: list[str],
+    winners: npt.NDArray[np.int64],
+    probabilities: npt.NDArray[np.float32],
+) -> tuple[dict[str, Any], Any]:
+    """One output's metadata (name, datatype, shape) and its values."""
+    rows = len(winners)
+    if output.name == "label":
+        return {"datatype": "BYTES", "shape": [rows]}, [labels[i] for i in winners.tolist()]
+    if output.name == "class_index":
+        return {"datatype": "INT64", "shape": [rows]}, winners
+    if output.classification:
+        strings = _top_k(probabilities, labels, output.classification)
+        return {"datatype": "BYTES", "shape": [rows, output.classification]}, strings
+    return {"datatype": "FP32", "shape": list(probabilities.shape)}, probabilities.reshape(-1)
+
+
+def infer_reply(
+    name: str,
+    version: int,
+    request_id: str | None,
+    labels: list[str],
+    probabilities: npt.NDArray[np.float64],
+    outputs: list[RequestedOutput],
+) -> Reply:
+    """The inference response: JSON, or its JSON header then the binary outputs in order."""
+    scores = probabilities.astype(np.float32)
+    winners = probabilities.argmax(axis=1).astype(np.int64)
+    document: dict[str, Any] = {"model_name": name, "model_version": str(version)}
+    if request_id is not None:
+        document["id"] = request_id
+    tensors, binary = [], []
+    for output in outputs:
+        tensor, values = _tensor(output, labels, winners, scores)
+        tensor = {"name": output.name, **tensor}
+        if output.binary:
+            data = _strings_binary(values) if tensor["datatype"] == "BYTES" else values.tobytes()
+            tensor["parameters"] = {"binary_data_size": len(data)}
+            binary.append(data)
+        else:
+            tensor["data"] = values
+        tensors.append(tensor)
+    document["outputs"] = tensors
+    header = orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY)
+    if not binary:
+        return Reply(200, header, [JSON_TYPE])
+    length = (HEADER_LENGTH, str(len(header)).encode())
+    return Reply(200, b"".join([header, *binary]), [BINARY_TYPE, length])
