@@ -172,9 +172,13 @@ def main(argv: list[str] | None = None) -> int:
                         checkout=args.baseline,
                     )
                 )
+            by_name = {s.name: s for s in scenario_list.build(args.mnist_dir)}
             for scenario in scenarios:
                 if scenario.server == "app":
-                    if baseline is not None and scenario.name in scenario_list.AGAINST_BASELINE:
+                    if scenario.against is not None:
+                        other = by_name[scenario.against]
+                        rounds.measure(server, scenario, versus=scenario.against_label, other=other)
+                    elif baseline is not None and scenario.name in scenario_list.AGAINST_BASELINE:
                         rounds.measure(server, scenario, baseline, "baseline")
                     else:
                         rounds.measure(server, scenario)

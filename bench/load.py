@@ -21,6 +21,7 @@ from bench.servers import pin
 SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "%(content_type)s"
+%(headers)s
 local file = io.open("%(body_path)s", "rb")
 wrk.body = file:read("*all")
 file:close()
@@ -59,6 +60,7 @@ class Request:
     path: str
     body: bytes
     content_type: str
+    headers: tuple[tuple[str, str], ...] = ()  # more request headers
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def check(base_url: str, request: Request) -> bytes:
         base_url + request.path,
         data=request.body,
         method="POST",
-        headers={"Content-Type": request.content_type},
+        headers={"Content-Type": request.content_type, **dict(request.headers)},
     )
     with urllib.request.urlopen(sent, timeout=10) as response:
         body: bytes = response.read()
@@ -134,6 +136,7 @@ def wrk(
             SCRIPT
             % {
                 "content_type": request.content_type,
+                "headers": "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in request.headers),
                 "body_path": body_path,
                 "response": COUNT_STATUSES if count_statuses else "",
             }

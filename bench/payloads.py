@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -28,6 +29,38 @@ def mnist_digit(mnist_dir: Path | None) -> np.ndarray:
     """The first MNIST test image (a 7), 28x28 uint8 with bright ink."""
     folder = locate(mnist_dir)
     return read_idx(folder / "t10k-images-idx3-ubyte.gz", 3)[0]
+
+
+def mnist_digits(mnist_dir: Path | None, count: int) -> np.ndarray:
+    """The first `count` MNIST test images, (count, 28, 28) uint8."""
+    images: np.ndarray = read_idx(locate(mnist_dir) / "t10k-images-idx3-ubyte.gz", 3)
+    return images[:count]
+
+
+def v2_json(data: list[Any], datatype: str) -> bytes:
+    """A V2 infer body: one tensor, nested as `data` is, all outputs as JSON."""
+    shape = list(np.shape(data))
+    tensor = {"name": "input", "shape": shape, "datatype": datatype, "data": data}
+    return json.dumps({"inputs": [tensor]}, separators=(",", ":")).encode()
+
+
+def v2_binary(array: np.ndarray) -> tuple[bytes, int]:
+    """A V2 infer body with the tensor in binary (UINT8) after the JSON header, and that
+    header's length; all outputs as binary, as tritonclient asks by default."""
+    data = array.astype("<u1").tobytes()
+    header = {
+        "inputs": [
+            {
+                "name": "input",
+                "shape": list(array.shape),
+                "datatype": "UINT8",
+                "parameters": {"binary_data_size": len(data)},
+            }
+        ],
+        "parameters": {"binary_data_output": True},
+    }
+    head = json.dumps(header, separators=(",", ":")).encode()
+    return head + data, len(head)
 
 
 def png(image: Image.Image) -> bytes:

@@ -59,10 +59,13 @@ class Rounds:
         scenario: Scenario,
         baseline: Server | None = None,
         versus: str = "",
+        other: Scenario | None = None,
     ) -> None:
         """Each concurrency, `rounds` times: both floors, then the scenario. With a `baseline`
         server, the same request goes to it between the floors and the scenario, and the row
-        also gets the median of scenario / baseline (`versus` names the baseline)."""
+        also gets the median of scenario / baseline (`versus` names the baseline). With an
+        `other` scenario, that request goes to the same server in its place: another dialect
+        of the same request, measured side by side."""
         check(server.base_url, scenario.request)
         for connections in scenario.concurrency:
             ratios: dict[str, list[float]] = {
@@ -74,8 +77,8 @@ class Rounds:
                 raw = self.run(self.raw_floor, self.floor, connections, "raw ASGI")
                 self.floors.setdefault(connections, []).append((fastapi, raw))
                 before = None
-                if baseline is not None:
-                    before = self.run(baseline, scenario, connections, versus)
+                if baseline is not None or other is not None:
+                    before = self.run(baseline or server, other or scenario, connections, versus)
                 result = self.run(server, scenario, connections)
                 results.append(result)
                 ratios["rps"].append(result.requests_per_second / fastapi.requests_per_second)
@@ -94,7 +97,7 @@ class Rounds:
                     p99_ratio=median(ratios["p99"]),
                     raw_rps_ratio=median(ratios["raw_rps"]),
                     raw_p99_ratio=median(ratios["raw_p99"]),
-                    versus=versus if baseline is not None else None,
+                    versus=versus if before is not None else None,
                     rps_versus=median(ratios["versus"]) if ratios["versus"] else None,
                     p99_versus=median(ratios["p99_versus"]) if ratios["p99_versus"] else None,
                 )

@@ -15,6 +15,10 @@ TWO_CORES = "mnist-cnn, 280x280 RGBA PNG upload, two cores"
 HOSTILE = "hostile load: /health/live during 16-MP PNG uploads"
 PEAK_MEMORY = "peak memory: 8 worst-case requests in flight"
 IRIS = "iris-logistic-regression, 1 row"
+IRIS_V2 = "iris-logistic-regression, 1 row, V2 JSON"
+IRIS_TFSERVING = "iris-logistic-regression, 1 row, TF Serving :predict"
+BATCH_JSON = "mnist-mlp, 64 images UINT8 [64, 28, 28], V2 JSON"
+BATCH_BINARY = "mnist-mlp, 64 images UINT8 [64, 28, 28], V2 binary"
 # With --baseline, these are also sent to an earlier commit's server, side by side.
 AGAINST_BASELINE = frozenset(
     {IRIS, "mnist-cnn, 28x28 PNG upload", "mnist-cnn, 280x280 RGBA PNG upload"}
@@ -30,6 +34,10 @@ class Scenario:
     server: str
     request: Request
     concurrency: tuple[int, ...] = (1, 16)
+    # Another scenario whose request goes to the same server in each round, side by side: the
+    # same rows in another dialect or encoding; the row shows this one against it.
+    against: str | None = None
+    against_label: str = ""  # how the report names it
 
 
 def predict(model: str, rows: list[list[float]] | list[list[int]]) -> Request:
@@ -41,8 +49,17 @@ def upload(model: str, image: bytes) -> Request:
     return Request(f"/v1/models/{model}/predict/image", body, content_type)
 
 
+def infer(model: str, body: bytes, header_length: int | None = None) -> Request:
+    """A V2 infer request; with `header_length`, its JSON header is followed by binary data."""
+    if header_length is None:
+        return Request(f"/v2/models/{model}/infer", body, JSON)
+    headers = (("Inference-Header-Content-Length", str(header_length)),)
+    return Request(f"/v2/models/{model}/infer", body, "application/octet-stream", headers)
+
+
 def build(mnist_dir: Path | None) -> list[Scenario]:
     digit = payloads.mnist_digit(mnist_dir)
+    digits = payloads.mnist_digits(mnist_dir, 64)
     pixels = [digit.reshape(-1).tolist()]
     floor = Request("/floor", payloads.json_body(payloads.iris_rows(1)), JSON)
     return [
@@ -51,6 +68,40 @@ def build(mnist_dir: Path | None) -> list[Scenario]:
             "iris-logistic-regression, 1 row",
             "app",
             predict("iris-logistic-regression", payloads.iris_rows(1)),
+        ),
+        Scenario(
+            IRIS_V2,
+            "app",
+            infer("iris-logistic-regression", payloads.v2_json(payloads.iris_rows(1), "FP32")),
+            concurrency=(16,),
+            against=IRIS,
+            against_label="native",
+        ),
+        Scenario(
+            IRIS_TFSERVING,
+            "app",
+            Request(
+                "/v1/models/iris-logistic-regression:predict",
+                payloads.json_body(payloads.iris_rows(1)),
+                JSON,
+            ),
+            concurrency=(16,),
+            against=IRIS,
+            against_label="native",
+        ),
+        Scenario(
+            BATCH_JSON,
+            "app",
+            infer("mnist-mlp", payloads.v2_json(digits.tolist(), "UINT8")),
+            concurrency=(16,),
+        ),
+        Scenario(
+            BATCH_BINARY,
+            "app",
+            infer("mnist-mlp", *payloads.v2_binary(digits)),
+            concurrency=(16,),
+            against=BATCH_JSON,
+            against_label="V2 JSON",
         ),
         Scenario(
             "iris-random-forest, 1 row", "app", predict("iris-random-forest", payloads.iris_rows(1))

@@ -1,4 +1,4 @@
-"""The targets of issue 10, then the earlier ones, checked against one run's figures."""
+"""The targets of issues 11 and 10, then the earlier ones, checked against one run's figures."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bench.liveness import LivenessResult
 from bench.memory import MemoryResult
 from bench.report import Row
-from bench.scenarios import IRIS, TWO_CORES
+from bench.scenarios import BATCH_BINARY, IRIS, IRIS_V2, TWO_CORES
 
 IRIS_RAW_RATIO = 0.35
 LIVE_P99_MS = 20.0
@@ -96,6 +96,17 @@ def _batching(rows: list[Row]) -> Verdict | None:
 
 
 ROW_CHECKS = [
+    _versus(
+        "one Iris row over V2 JSON, iris-logistic-regression, c16: >= 0.9 x the native "
+        "dialect's req/s",
+        IRIS_V2,
+        0.9,
+    ),
+    _versus(
+        "64 MNIST images over V2 binary, mnist-mlp, c16: faster than the same as V2 JSON",
+        BATCH_BINARY,
+        1.0,
+    ),
     _iris_raw,
     _versus(
         "one Iris row, iris-logistic-regression, c16, one core: >= 1.0 x the baseline's req/s",

@@ -29,16 +29,22 @@ from tests.helpers import make_client
 
 def test_every_scenario_request_is_answered_200(quick_registry: Path, mnist_dir: Path) -> None:
     chosen = scenarios.build(mnist_dir)
+    names = {scenario.name for scenario in chosen}
     with make_client(quick_registry) as client:
         for scenario in chosen:
             if scenario.server == "floor":
                 continue
             request = scenario.request
-            response = client.post(
-                request.path, content=request.body, headers={"content-type": request.content_type}
-            )
+            headers = {"content-type": request.content_type, **dict(request.headers)}
+            response = client.post(request.path, content=request.body, headers=headers)
             assert response.status_code == 200, (scenario.name, response.text)
-            assert response.json()["predictions"]
+            if "inference-header-content-length" in response.headers:  # V2 binary outputs
+                length = int(response.headers["inference-header-content-length"])
+                assert len(response.content) > length
+                continue
+            document = response.json()
+            assert document.get("predictions") or document.get("outputs"), scenario.name
+            assert scenario.against is None or scenario.against in names
 
 
 @pytest.mark.parametrize("factory", [create_floor_app, create_raw_app])
@@ -62,7 +68,7 @@ def test_only_picks_scenarios_by_part_of_their_name() -> None:
 
 
 def test_wrk_script_counts_statuses_only_when_asked() -> None:
-    fields = {"content_type": "image/png", "body_path": "/tmp/body"}
+    fields = {"content_type": "image/png", "headers": "", "body_path": "/tmp/body"}
     assert "response = function" not in SCRIPT % {**fields, "response": ""}
     assert "response = function" in SCRIPT % {**fields, "response": COUNT_STATUSES}
 
@@ -164,13 +170,31 @@ def _met(found: list[Verdict], words: str) -> bool:
 
 
 def test_verdicts_check_each_target_of_the_issue_at_its_threshold() -> None:
-    rows = [_row("iris-logistic-regression, 1 row", 0.35), _row(scenarios.TWO_CORES, versus=1.7)]
+    rows = [
+        _row("iris-logistic-regression, 1 row", 0.35),
+        _row(scenarios.TWO_CORES, versus=1.7),
+        _row(scenarios.IRIS_V2, versus=0.9),
+        _row(scenarios.BATCH_BINARY, versus=1.0),
+    ]
     found = verdicts(rows, 2.9, 400, _liveness(20.0), _memory(1024))
     assert all(v.met for v in found)
-    assert not any(v.earlier for v in found[:5]) and found[-1].earlier
-    rows = [_row("iris-logistic-regression, 1 row", 0.34), _row(scenarios.TWO_CORES, versus=1.69)]
+    assert not any(v.earlier for v in found[:7]) and found[-1].earlier
+    rows = [
+        _row("iris-logistic-regression, 1 row", 0.34),
+        _row(scenarios.TWO_CORES, versus=1.69),
+        _row(scenarios.IRIS_V2, versus=0.89),
+        _row(scenarios.BATCH_BINARY, versus=0.99),
+    ]
     found = verdicts(rows, 3.1, 400, _liveness(20.1), _memory(1025))
-    for words in ("raw ASGI", "two cores", "/health/live", "peak RSS", "cold start"):
+    for words in (
+        "raw ASGI",
+        "two cores",
+        "/health/live",
+        "peak RSS",
+        "cold start",
+        "over V2 JSON",
+        "over V2 binary",
+    ):
         assert not _met(found, words), words
     assert not _met(verdicts([], 1, 1, _liveness(5.0, failed=1)), "/health/live")
 
