@@ -80,7 +80,9 @@ class ModelServer(FastAPI):
                 app,
                 allow_origins=cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type"],
+                allow_headers=["Authorization", "Content-Type", "Inference-Header-Content-Length"],
+                # What a page's script may read: V2 binary framing, the version that answered.
+                expose_headers=["Inference-Header-Content-Length", "X-Model-Version"],
             )
         return SecureFront(app, metrics)
 

@@ -41,9 +41,11 @@ async def infer(plane: DataPlane, call: Call) -> Reply:
     model = resolve(plane, call)
     metadata = model.metadata
     header_length = _header_length(call)
-    # Only the JSON header is parsed; binary tensors are viewed in place, whatever their size.
-    request = await plane.decode(
-        min(len(call.body), len(call.body) if header_length is None else header_length),
+    size = len(call.body)
+    header_size = size if header_length is None else min(header_length, size)
+    request = await plane.decode_tensors(
+        header_size,
+        size - header_size,
         decode_infer,
         call.body,
         header_length,

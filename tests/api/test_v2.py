@@ -360,3 +360,43 @@ def test_repository_index_lists_every_version_failed_ones_with_reason(
         assert "failed to load" in message
         message = error(client.post("/v2/repository/models/iris-svm/load"), 400)
         assert "registry folder" in message
+
+
+def test_large_binary_batch_equals_native(client: TestClient, mnist_dir: Path) -> None:
+    """128 rows of FP32, 401 KB: converted and checked off the event loop, in a thread."""
+    images, _ = mnist_digits(mnist_dir, 128)
+    pixels = images.astype("<f4").tobytes()
+    header = {
+        "inputs": [
+            {
+                "name": "input",
+                "shape": [128, 784],
+                "datatype": "FP32",
+                "parameters": {"binary_data_size": len(pixels)},
+            }
+        ],
+        "outputs": [{"name": "class_index"}],
+    }
+    body, headers = binary_request(header, pixels)
+    response = client.post("/v2/models/mnist-mlp/infer", content=body, headers=headers)
+    expected = native(client, "mnist-mlp", images.reshape(128, -1).tolist())
+    assert ok(response)["outputs"][0]["data"] == [p["class_index"] for p in expected]
+
+
+def test_openapi_documents_the_v2_and_tf_serving_routes(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    for path in (
+        "/v2",
+        "/v2/health/ready",
+        "/v2/models/{name}/infer",
+        "/v2/models/{name}/versions/{version}/infer",
+        "/v2/repository/index",
+        "/v1/models/{name}:predict",
+        "/v1/models/{name}/versions/{version}:predict",
+    ):
+        assert path in document["paths"], path
+    infer = document["paths"]["/v2/models/{name}/infer"]["post"]
+    assert infer["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/V2InferenceRequest"
+    }
+    assert "V2InferenceResponse" in document["components"]["schemas"]
