@@ -28,10 +28,13 @@ def mnist_dir() -> Path:
 @pytest.fixture(scope="session")
 def quick_registry(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> Path:
     """All fourteen models trained once in quick mode (small data, one epoch)."""
-    from training.__main__ import main
+    from training.__main__ import NOT_PROMOTED, main
 
     registry = tmp_path_factory.mktemp("registry")
-    assert main(["--quick", "--registry-dir", str(registry), "--mnist-dir", str(mnist_dir)]) == 0
+    assert (
+        main(["--quick", "--registry-dir", str(registry), "--mnist-dir", str(mnist_dir)])
+        == NOT_PROMOTED
+    )
     return registry
 
 

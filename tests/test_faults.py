@@ -15,6 +15,7 @@ import pytest
 
 from tests.helpers import IRIS_ROW, ServerProcess
 from tests.soak import soak
+from training.__main__ import NOT_PROMOTED
 from training.__main__ import main as train
 
 
@@ -57,7 +58,10 @@ def test_new_versions_swap_in_under_load_with_zero_failed_requests(
         thread.start()
     try:
         time.sleep(0.5)
-        assert train(["--quick", "--model", "iris-svm", "--registry-dir", str(iris_registry)]) == 0
+        assert (
+            train(["--quick", "--model", "iris-svm", "--registry-dir", str(iris_registry)])
+            == NOT_PROMOTED
+        )
         time.sleep(1.5)  # several re-scans: version 2 is in
         _broken_copy(iris_registry, "iris-svm", source=2, version=3)
         time.sleep(1.5)  # several re-scans: version 3 is refused

@@ -9,12 +9,13 @@ from pathlib import Path
 
 from app.registry import ModelRegistry
 from tests.helpers import IRIS_ROW, make_client
+from training.__main__ import NOT_PROMOTED
 from training.__main__ import main as train
 
 
 def _add_version(registry: Path, name: str) -> Path:
     """Publish a real new version with the training CLI."""
-    assert train(["--quick", "--model", name, "--registry-dir", str(registry)]) == 0
+    assert train(["--quick", "--model", name, "--registry-dir", str(registry)]) == NOT_PROMOTED
     return (
         registry
         / name

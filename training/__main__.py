@@ -8,8 +8,11 @@ import sys
 import time
 from pathlib import Path
 
-from training import pipeline
+from training import label_commands, pipeline, promotion
 from training.datasets.mnist import ENV_VAR, MnistNotFoundError
+
+# Versions were published, but the gate kept at least one from production.
+NOT_PROMOTED = 3
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -54,28 +57,49 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="tiny data and one epoch: for tests and smoke checks, not for serving",
     )
+    parser.add_argument(
+        "--no-promote",
+        action="store_true",
+        help="publish the new versions without moving the 'production' label (teams that "
+        "promote by hand: python -m training promote NAME VERSION)",
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=promotion.DEFAULT_TOLERANCE,
+        help="how much lower than production's accuracy (same test set) a new version may be "
+        f"and still be promoted (default: {promotion.DEFAULT_TOLERANCE})",
+    )
     parser.add_argument("--list", action="store_true", help="list the model names and exit")
+    parser.epilog = (
+        "Each new version goes through a gate: one trained with --quick, below its floor, or "
+        "worse than production is published but not promoted, and the command exits 3. "
+        "Labels by hand: python -m training {promote NAME VERSION | labels [NAME] | rollback "
+        "NAME} [--label LABEL] (see python -m training promote --help)."
+    )
     return parser.parse_args(argv)
 
 
-def format_table(outcomes: list[pipeline.Outcome], quick: bool) -> str:
+def format_table(outcomes: list[pipeline.Outcome]) -> str:
     """The end-of-run summary: one row a model."""
     header = (
         f"{'model':<28} {'version':>7} {'accuracy':>9} {'floor':>6} {'seconds':>8} {'artifact':>10}"
+        "  promotion"
     )
     rows = [header, "-" * len(header)]
     for o in outcomes:
-        # Floors apply to full training only; quick mode's tiny slices are not held to them.
-        mark = "" if quick or o.accuracy >= o.floor else "  BELOW FLOOR"
         rows.append(
             f"{o.name:<28} {o.version:>7} {o.accuracy:>9.4f} {o.floor:>6.3f} {o.seconds:>8.1f} "
-            f"{o.artifact_bytes / 1e6:>8.2f}MB{mark}"
+            f"{o.artifact_bytes / 1e6:>8.2f}MB  {o.promotion}"
         )
     return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    if label_commands.is_command(arguments):
+        return label_commands.main(arguments)
+    args = parse_args(arguments)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         specs = pipeline.select(args.models, args.dataset)
@@ -87,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     started = time.perf_counter()
     try:
-        outcomes = pipeline.run(specs, args.registry_dir, args.mnist_dir, args.quick, args.missing)
+        policy = pipeline.Promotion(not args.no_promote, args.tolerance)
+        outcomes = pipeline.run(
+            specs, args.registry_dir, args.mnist_dir, args.quick, args.missing, policy
+        )
     except MnistNotFoundError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
@@ -96,8 +123,14 @@ def main(argv: list[str] | None = None) -> int:
             f"nothing to train: every selected model has a version in {args.registry_dir}/\n"
         )
         return 0
-    sys.stdout.write(format_table(outcomes, args.quick) + "\n")
+    sys.stdout.write(format_table(outcomes) + "\n")
     sys.stdout.write(f"trained {len(outcomes)} model(s) in {time.perf_counter() - started:.1f} s\n")
+    refused = [o.name for o in outcomes if o.refused]
+    if refused:
+        sys.stdout.write(
+            f"published but not promoted: {', '.join(refused)} (see the promotion column)\n"
+        )
+        return NOT_PROMOTED
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from training import iris, keras_models, mnist
+from training import iris, keras_models, mnist, promotion
 from training.evaluation import evaluate
 from training.plots import confusion_matrix_plot
 from training.registry_writer import existing_versions, save_model
@@ -40,6 +40,8 @@ class Outcome:
     floor: float
     seconds: float
     artifact_bytes: int
+    promotion: str = ""  # "promoted", or why not
+    refused: bool = False  # the gate said no
 
 
 def library_versions(framework: str) -> dict[str, str]:
@@ -62,8 +64,30 @@ def _predict_in_chunks(trained: Trained, features: Array, label: str) -> Array:
     return np.concatenate(parts)
 
 
-def train_one(spec: ModelSpec, data: Dataset, registry_dir: Path, quick: bool) -> Outcome:
-    """Fit, evaluate on the test split, and save one version with metadata and plots."""
+@dataclass(frozen=True)
+class Promotion:
+    """Whether published versions go through the gate to `production`, and its tolerance."""
+
+    automatic: bool = True
+    tolerance: float = promotion.DEFAULT_TOLERANCE
+
+
+def _promote(model_root: Path, version: int, metadata: dict[str, Any], policy: Promotion) -> str:
+    """Promote the new version when the gate allows it; the outcome, said in words."""
+    if not policy.automatic:
+        return "not promoted (--no-promote)"
+    reason = promotion.refusal(model_root, metadata, metadata["quick"], policy.tolerance)
+    if reason is not None:
+        return f"NOT PROMOTED: {reason}"
+    promotion.promote(model_root, version, promotion.AUTOMATIC)
+    return "promoted to production"
+
+
+def train_one(
+    spec: ModelSpec, data: Dataset, registry_dir: Path, quick: bool, policy: Promotion
+) -> Outcome:
+    """Fit, evaluate on the test split, save one version with metadata and plots, and put it
+    through the promotion gate."""
     started = time.perf_counter()
     trained = spec.fit(data, quick)
     training_seconds = time.perf_counter() - started
@@ -98,6 +122,7 @@ def train_one(spec: ModelSpec, data: Dataset, registry_dir: Path, quick: bool) -
     folder = save_model(registry_dir, spec.name, write_files, metadata)
     artifact_bytes = sum(p.stat().st_size for p in folder.iterdir() if p.name.startswith("model."))
     logger.info("saved %s version %s (accuracy %.4f)", spec.name, folder.name, metrics["accuracy"])
+    promoted = _promote(registry_dir / spec.name, int(folder.name), metadata, policy)
     return Outcome(
         spec.name,
         int(folder.name),
@@ -105,6 +130,8 @@ def train_one(spec: ModelSpec, data: Dataset, registry_dir: Path, quick: bool) -
         spec.floor,
         time.perf_counter() - started,
         artifact_bytes,
+        promoted,
+        promoted.startswith("NOT PROMOTED"),
     )
 
 
@@ -127,6 +154,7 @@ def run(
     mnist_dir: Path | None,
     quick: bool = False,
     missing_only: bool = False,
+    policy: Promotion | None = None,
 ) -> list[Outcome]:
     """Train each spec (skipping those already in the registry when `missing_only`)."""
     if missing_only:
@@ -137,5 +165,7 @@ def run(
     for spec in tqdm(specs, desc="models", unit="model"):
         if spec.dataset not in datasets:
             datasets[spec.dataset] = loaders[spec.dataset]()
-        outcomes.append(train_one(spec, datasets[spec.dataset], registry_dir, quick))
+        outcomes.append(
+            train_one(spec, datasets[spec.dataset], registry_dir, quick, policy or Promotion())
+        )
     return outcomes

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import IRIS_ROW, make_client
+from training.__main__ import NOT_PROMOTED
 from training.__main__ import main as train
 
 
@@ -36,7 +37,10 @@ def test_reload_refuses_a_bad_token_and_logs_without_it(
 
 def test_reload_loads_a_new_version_without_restart(iris_registry: Path) -> None:
     with make_client(iris_registry, admin_token="s3cret") as client:
-        assert train(["--quick", "--model", "iris-knn", "--registry-dir", str(iris_registry)]) == 0
+        assert (
+            train(["--quick", "--model", "iris-knn", "--registry-dir", str(iris_registry)])
+            == NOT_PROMOTED
+        )
         response = client.post("/v1/admin/reload", headers={"Authorization": "Bearer s3cret"})
         assert response.status_code == 200
         assert response.json() == {"loaded": ["iris-knn/2"], "failed": [], "removed": []}

@@ -9,7 +9,7 @@ import joblib
 import numpy as np
 import pytest
 
-from training.__main__ import main
+from training.__main__ import NOT_PROMOTED, main
 from training.pipeline import SPECS
 from training.registry_writer import file_digest
 
@@ -96,7 +96,7 @@ def test_tflite_export_agrees_with_keras(quick_registry: Path, name: str) -> Non
 def test_second_run_adds_a_version_and_missing_skips(quick_registry: Path, tmp_path: Path) -> None:
     registry = tmp_path / "models"
     args = ["--quick", "--model", "iris-naive-bayes", "--registry-dir", str(registry)]
-    assert main(args) == 0 and main(args) == 0
+    assert main(args) == NOT_PROMOTED and main(args) == NOT_PROMOTED
     assert sorted(p.name for p in (registry / "iris-naive-bayes").iterdir()) == ["1", "2"]
     assert main([*args, "--missing"]) == 0
     assert sorted(p.name for p in (registry / "iris-naive-bayes").iterdir()) == ["1", "2"]
