@@ -263,7 +263,7 @@ def decode_infer(
         raise _invalid("inputs[0].shape: a request needs at least one row")
     if shape[0] > max_rows:
         raise PayloadTooLargeError(f"{shape[0]} rows in one request; at most {max_rows}.")
-    if datatype != "BYTES" and datatype not in NUMERIC:
+    if type(datatype) is not str or (datatype != "BYTES" and datatype not in NUMERIC):
         raise _invalid(
             f"inputs[0].datatype: {str(datatype)[:16]!r} is not accepted; use BYTES or one of "
             f"{', '.join(NUMERIC)}"
