@@ -23,6 +23,7 @@ from app.metrics import Metrics
 from app.registry import LoadedModel, ModelRegistry
 from app.runtimes.base import Array, Batch
 from app.settings import Settings
+from app.shadow import Shadows
 from app.uploads import preprocess_all, probe_all
 
 T = TypeVar("T")
@@ -57,6 +58,15 @@ async def all_or_none(work: Iterable[Awaitable[T]]) -> list[T]:
 
 
 @dataclass(frozen=True)
+class Target:
+    """The version that answers a request, and the shadow version that also scores its rows
+    once the response is sent (or None)."""
+
+    model: LoadedModel
+    shadow: LoadedModel | None = None
+
+
+@dataclass(frozen=True)
 class Prediction:
     """One version's class probabilities for each row of a batch, in order."""
 
@@ -74,16 +84,29 @@ class DataPlane:
         metrics: Metrics,
         batchers: Batchers,
         settings: Settings,
+        shadows: Shadows,
     ) -> None:
         self.registry = registry
         self.compute = compute
         self.metrics = metrics
         self.batchers = batchers
         self.settings = settings
+        self.shadows = shadows
 
     def model(self, name: str, version: int | None = None) -> LoadedModel:
         """A ready version; the latest when `version` is None (404/503 otherwise)."""
         return self.registry.get(name, version)
+
+    def resolve(
+        self,
+        name: str,
+        version: int | None = None,
+        label: str | None = None,
+        key: bytes | None = None,
+    ) -> Target:
+        """The version a request goes to: pinned, by label (with its canary and shadow; `key`
+        keeps one client on one side of a canary), or `production`, else the newest."""
+        return Target(*self.registry.resolve(name, version, label, key))
 
     async def decode(self, size: int, function: Callable[..., T], *args: Any) -> T:
         """`function(*args)`, a protocol's decoder of a body of `size` bytes: inline when small,
@@ -132,8 +155,18 @@ class DataPlane:
             digits = np.concatenate(parts)
         return digits.reshape(len(digits), -1)
 
-    async def predict(self, model: LoadedModel, batch: Batch) -> Prediction:
-        """The model's probabilities for every row; counted in the metrics."""
+    async def predict(
+        self,
+        target: Target | LoadedModel,
+        batch: Batch,
+        after: list[Callable[[], None]] | None = None,
+    ) -> Prediction:
+        """The model's probabilities for every row; counted in the metrics. With a shadow, its
+        comparison is appended to `after`, the work started once the response is sent."""
+        if isinstance(target, Target):
+            model, shadow = target.model, target.shadow
+        else:
+            model, shadow = target, None
         started = time.perf_counter()  # with batching, the wait for the batch is included
         runtime, rows = model.runtime, len(batch)
         if model.cost.estimate(rows) <= INLINE_SECONDS:
@@ -152,4 +185,6 @@ class DataPlane:
         for index, count in enumerate(winners):
             if count:  # one counter update per label, not per row
                 self.metrics.count_predictions(name, labels[index], count)
+        if shadow is not None and after is not None:
+            after.append(lambda: self.shadows.submit(model, shadow, batch, probabilities))
         return Prediction(model, probabilities)

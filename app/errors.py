@@ -35,6 +35,11 @@ class VersionNotFoundError(ServiceError):
     code = "version_not_found"
 
 
+class LabelNotFoundError(ServiceError):
+    status_code = 404
+    code = "label_not_found"
+
+
 class PlotNotFoundError(ServiceError):
     status_code = 404
     code = "plot_not_found"

@@ -115,6 +115,7 @@ class Dispatch:
         receive: Receive,
         send: Send,
     ) -> None:
+        call: Call | None = None
         try:
             if scope["method"] not in route.methods:
                 raise MethodNotAllowedError(
@@ -124,14 +125,17 @@ class Dispatch:
             body = await self.limits.read_body(scope, receive)
             if body is None:
                 return  # the client left
-            call = Call(scope, params, body)
+            call = current = Call(scope, params, body)
             if route.guarded:
-                reply = await self.limits.run(lambda: route.handler(self.plane, call))
+                reply = await self.limits.run(lambda: route.handler(self.plane, current))
             else:
-                reply = await route.handler(self.plane, call)
+                reply = await route.handler(self.plane, current)
         except ServiceError as exc:
             reply = route.render_error(exc)
+            call = None
         await send_reply(send, reply)
+        for task in call.after if call is not None else ():
+            task()  # queues work, never waits: the response is already on its way
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         """FastAPI's routes, within the in-flight cap and the deadline."""

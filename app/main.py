@@ -26,6 +26,7 @@ from app.protocols.routing import RouteTable
 from app.registry import ModelRegistry
 from app.schemas import ErrorResponse
 from app.settings import Settings
+from app.shadow import Shadows
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,8 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     registry = ModelRegistry(settings.models_dir)
     compute = Compute(settings.compute_workers)
     batchers = Batchers(settings.batching, settings.max_batch_size, settings.max_latency_ms)
-    plane = DataPlane(registry, compute, metrics, batchers, settings)
+    shadows = Shadows(compute, metrics, settings.shadow_queue_rows)
+    plane = DataPlane(registry, compute, metrics, batchers, settings, shadows)
     limits = Limits(
         settings.max_body_bytes,
         settings.client_timeout_seconds,
@@ -117,6 +119,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The worker processes start while the models load.
         await asyncio.gather(compute.start(), asyncio.to_thread(registry.refresh))
+        shadows.start()
         sync_metrics()
         if not registry.ready():
             logger.warning(
@@ -137,6 +140,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
                 rescan.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await rescan
+            await shadows.stop()
             compute.close()
 
     def sync_metrics() -> None:
@@ -167,6 +171,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.registry = registry
+    app.state.shadows = shadows
     app.state.sync_metrics = sync_metrics
     install_error_handlers(app)
     app.include_router(models.router)

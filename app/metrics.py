@@ -67,6 +67,20 @@ class Metrics:
             ["model", "version"],
             registry=self.registry,
         )
+        self.shadow_rows = Counter(
+            "serving_shadow_rows_total",
+            "Rows a shadow version scored after the answering version, by outcome: agree or "
+            "disagree (same label or not), dropped (the shadow queue was full).",
+            ["model", "version", "shadow_version", "outcome"],
+            registry=self.registry,
+        )
+        self.shadow_abs_diff = Counter(
+            "serving_shadow_abs_probability_diff_total",
+            "Sum over compared rows of the mean absolute probability difference between a "
+            "version and its shadow (divide by the agree and disagree rows for the mean).",
+            ["model", "version", "shadow_version"],
+            registry=self.registry,
+        )
         self._requests = _Children(self.requests)
         self._latency = _Children(self.latency)
         self._predict_latency = _Children(self.predict_latency)
@@ -83,3 +97,11 @@ class Metrics:
 
     def count_predictions(self, model: str, label: str, count: int) -> None:
         self._predictions(model, label).inc(count)
+
+    def count_shadow(
+        self, model: str, version: int, shadow_version: int, outcome: str, rows: int
+    ) -> None:
+        self.shadow_rows.labels(model, str(version), str(shadow_version), outcome).inc(rows)
+
+    def shadow_diff(self, model: str, version: int, shadow_version: int, total: float) -> None:
+        self.shadow_abs_diff.labels(model, str(version), str(shadow_version)).inc(total)

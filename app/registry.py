@@ -14,7 +14,14 @@ from typing import Self
 import numpy as np
 from pydantic import ValidationError
 
-from app.errors import ModelNotFoundError, ModelUnavailableError, VersionNotFoundError
+from app.errors import (
+    LabelNotFoundError,
+    ModelNotFoundError,
+    ModelUnavailableError,
+    ServiceError,
+    VersionNotFoundError,
+)
+from app.labels import LABELS_FILE, PRODUCTION, Label, LabelsError, read_labels
 from app.memory import settle_after_load
 from app.runtimes import LOADERS
 from app.runtimes.base import Runtime
@@ -162,6 +169,9 @@ class ModelRegistry:
         self._broken: dict[tuple[str, int], BrokenVersion] = {}
         self._refresh_lock = threading.Lock()
         self.scanned = False
+        self._labels: dict[str, dict[str, Label]] = {}
+        self._label_stamps: dict[str, tuple[int, int, int]] = {}
+        self.label_errors: dict[str, str] = {}  # model -> why its labels.json was not read
 
     @classmethod
     def load(cls, root: Path) -> Self:
@@ -222,10 +232,70 @@ class ModelRegistry:
             # Readers see the old state or the new one, never a mix.
             self._models = {name: versions for name, versions in models.items() if versions}
             self._broken = broken
+            self._refresh_labels({name for name, _ in on_disk})
             self.scanned = True
             if report.loaded or report.removed:
                 settle_after_load()
             return report
+
+    def _refresh_labels(self, names: set[str]) -> None:
+        """Re-read each model's labels.json when it changed; an invalid one keeps the labels
+        last read (reported), so a bad edit does not move traffic."""
+        labels, stamps, errors = {}, {}, {}
+        for name in names:
+            path = self.root / name / LABELS_FILE
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                continue  # no labels: the newest version answers
+            except OSError as exc:
+                info = None
+                errors[name] = f"{LABELS_FILE} cannot be read ({exc.strerror})"
+            stamp = (info.st_mtime_ns, info.st_size, info.st_ino) if info else (0, 0, 0)
+            if info is not None and self._label_stamps.get(name) == stamp:
+                labels[name], stamps[name] = self._labels.get(name, {}), stamp
+                continue
+            try:
+                labels[name], stamps[name] = read_labels(self.root / name), stamp
+            except (LabelsError, OSError) as exc:
+                errors[name] = str(exc)
+                labels[name] = self._labels.get(name, {})
+        for name, reason in errors.items():
+            if self.label_errors.get(name) != reason:
+                logger.warning("%s: labels not updated: %s", name, reason)
+        self._labels, self._label_stamps, self.label_errors = labels, stamps, errors
+
+    def labels(self, name: str) -> dict[str, Label]:
+        return self._labels.get(name, {})
+
+    def resolve(
+        self, name: str, version: int | None, label: str | None, key: bytes | None
+    ) -> tuple[LoadedModel, LoadedModel | None]:
+        """The version that answers a request, and the shadow that also scores it (or None):
+        a pinned version; a named label; else `production` when it exists, else the newest."""
+        if version is not None:
+            return self.get(name, version), None
+        labels = self._labels.get(name, {})
+        chosen = labels.get(label or PRODUCTION)
+        if chosen is None:
+            if label is not None:
+                known = ", ".join(sorted(labels)) or "none"
+                self.get(name)  # an unknown model is a 404 of its own
+                raise LabelNotFoundError(
+                    f"Model '{name}' has no label '{label}' (labels: {known})."
+                )
+            return self.get(name), None
+        picked = chosen.pick(name, key)
+        try:
+            answering = self.get(name, picked)
+        except ServiceError as exc:
+            raise type(exc)(
+                f"Label '{label or PRODUCTION}' of '{name}' points at version {picked}: {exc}"
+            ) from exc
+        shadow = None
+        if chosen.shadow is not None and picked == chosen.version and chosen.shadowed():
+            shadow = self._models.get(name, {}).get(chosen.shadow.version)
+        return answering, shadow
 
     def get(self, name: str, version: int | None = None) -> LoadedModel:
         """A ready version; the highest number when `version` is None."""

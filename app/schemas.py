@@ -63,6 +63,14 @@ class ModelInfo(ModelMetadata):
     as KServe V1 (`ready`) and TF Serving (`model_version_status`) clients read it."""
 
     ready: bool = Field(True, description="Always true: a version that is not ready gets 503.")
+    labels: dict[str, dict[str, Any]] = Field(
+        {}, description="The model's labels: production, staging, ... with canary and shadow."
+    )
+    shadow: list[dict[str, Any]] = Field(
+        [],
+        description="Running comparisons with shadow versions since the server started: rows "
+        "compared, label agreement, mean absolute probability difference, dropped.",
+    )
     model_version_status: list[VersionStatus] = Field(
         description="Every version of the model: AVAILABLE, or END with why it failed to load."
     )
@@ -88,6 +96,9 @@ class ModelSummary(BaseModel):
     input: InputSpec | None = None
     class_labels: list[str] | None = None
     metrics: dict[str, Any] = Field({}, description="Headline metrics of the latest version.")
+    labels: dict[str, dict[str, Any]] = Field(
+        {}, description="Labels (production, ...): unpinned requests go to production."
+    )
 
 
 class ModelList(BaseModel):

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_batch_rows: int = Field(1024, ge=1, description="Rows (or images) per predict request.")
+    shadow_queue_rows: int = Field(
+        4096,
+        ge=0,
+        description="Rows waiting for shadow versions to score them; beyond, comparisons are "
+        "dropped (and counted).",
+    )
     max_image_pixels: int = Field(
         25_000_000,
         ge=1,

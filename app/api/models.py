@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse
 
 from app.api.deps import RegistryDep
 from app.errors import PlotNotFoundError
+from app.labels import PRODUCTION
 from app.registry import NAME_PATTERN, ModelRegistry
 from app.schemas import (
     ErrorResponse,
@@ -21,6 +22,7 @@ from app.schemas import (
     ModelSummary,
     VersionStatus,
 )
+from app.shadow import Shadows
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -75,6 +77,7 @@ def summarize(name: str, registry: ModelRegistry) -> ModelSummary:
         input=latest.input,
         class_labels=latest.class_labels,
         metrics={k: latest.metrics[k] for k in HEADLINE_METRICS if k in latest.metrics},
+        labels=_labels(name, registry),
     )
 
 
@@ -86,8 +89,15 @@ async def list_models(registry: RegistryDep) -> ModelList:
     return ModelList(models=[summarize(name, registry) for name in sorted(names)])
 
 
-def describe(metadata: ModelMetadata, registry: ModelRegistry) -> ModelInfo:
-    """A version's metadata with the state of every version of its model."""
+def _labels(name: str, registry: ModelRegistry) -> dict[str, dict[str, Any]]:
+    return {label: target.document() for label, target in registry.labels(name).items()}
+
+
+def describe(
+    metadata: ModelMetadata, registry: ModelRegistry, shadows: Shadows | None = None
+) -> ModelInfo:
+    """A version's metadata with the state of every version of its model, its labels and
+    the running agreement with its shadows."""
     statuses = [
         VersionStatus(version=str(v), state="AVAILABLE", status={"error_code": "OK"})
         for v in sorted(registry.ready().get(metadata.name, {}))
@@ -100,21 +110,32 @@ def describe(metadata: ModelMetadata, registry: ModelRegistry) -> ModelInfo:
         for b in registry.broken()
         if b.name == metadata.name
     ]
-    return ModelInfo(**dict(metadata), ready=True, model_version_status=statuses)
+    return ModelInfo(
+        **dict(metadata),
+        ready=True,
+        model_version_status=statuses,
+        labels=_labels(metadata.name, registry),
+        shadow=shadows.summary(metadata.name) if shadows else [],
+    )
 
 
-@router.get("/{name}", responses=ERRORS, summary="Metadata of the latest version")
-async def get_latest(name: ModelName, registry: RegistryDep) -> ModelInfo:
-    """The full metadata.json of the latest ready version, evaluation metrics included, with
-    `ready` (KServe V1) and `model_version_status` (TF Serving)."""
-    return describe(registry.get(name).metadata, registry)
+@router.get("/{name}", responses=ERRORS, summary="Metadata of the version that answers")
+async def get_latest(name: ModelName, registry: RegistryDep, request: Request) -> ModelInfo:
+    """The full metadata.json of the version unpinned requests go to (production, else the
+    latest), evaluation metrics included, with `ready` (KServe V1), `model_version_status`
+    (TF Serving), the labels and the shadow agreement."""
+    production = registry.labels(name).get(PRODUCTION)
+    model = registry.get(name, production.version if production else None)
+    return describe(model.metadata, registry, request.app.state.shadows)
 
 
 @router.get("/{name}/versions/{version}", responses=ERRORS, summary="Metadata of one version")
-async def get_version(name: ModelName, version: Version, registry: RegistryDep) -> ModelInfo:
+async def get_version(
+    name: ModelName, version: Version, registry: RegistryDep, request: Request
+) -> ModelInfo:
     """The full metadata.json of one version, evaluation metrics included, with `ready` and
     `model_version_status`."""
-    return describe(registry.get(name, version).metadata, registry)
+    return describe(registry.get(name, version).metadata, registry, request.app.state.shadows)
 
 
 @router.get(

@@ -47,16 +47,18 @@ async def predict(plane: DataPlane, call: Call) -> Reply:
             f"Content type '{declared or 'none'}' is not accepted: send application/json "
             'like {"instances": [[...]]}, or images to the /predict/image route.'
         )
-    model = resolve(plane, call)
+    target = resolve(plane, call)
+    model = target.model
     options = _options(call, model)
     spec, limit = model.metadata.input, plane.settings.max_batch_rows
     batch = await plane.decode(len(call.body), decode_instances, call.body, spec, limit)
-    return _reply(await plane.predict(model, batch), options)
+    return _reply(await plane.predict(target, batch, call.after), options)
 
 
 async def predict_image(plane: DataPlane, call: Call) -> Reply:
     """Images, as multipart `file` parts or one raw body -> one prediction per image."""
-    model = resolve(plane, call)
+    target = resolve(plane, call)
+    model = target.model
     if model.metadata.input.kind != "image":
         raise UnsupportedInputError(
             f"Model '{model.metadata.name}' takes tabular rows, not images: "
@@ -76,7 +78,8 @@ async def predict_image(plane: DataPlane, call: Call) -> Reply:
             f"Content type '{declared or 'none'}' is not accepted: send multipart/form-data "
             f"with one or more 'file' parts, or a raw body of type {', '.join(MEDIA_TYPES)}."
         )
-    return _reply(await plane.predict(model, await plane.images(payloads)), options)
+    batch = await plane.images(payloads)
+    return _reply(await plane.predict(target, batch, call.after), options)
 
 
 POST = frozenset({"POST"})
@@ -91,7 +94,17 @@ ROUTES = [
         native_docs.PREDICT_VERSION,
     ),
     DataRoute(
+        PREFIX + "/labels/{label}/predict", POST, predict, error_reply, native_docs.PREDICT_LABEL
+    ),
+    DataRoute(
         PREFIX + "/predict/image", POST, predict_image, error_reply, native_docs.IMAGE_LATEST
+    ),
+    DataRoute(
+        PREFIX + "/labels/{label}/predict/image",
+        POST,
+        predict_image,
+        error_reply,
+        native_docs.IMAGE_LABEL,
     ),
     DataRoute(
         PREFIX + "/versions/{version}/predict/image",

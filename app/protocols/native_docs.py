@@ -37,6 +37,14 @@ VERSION = {
     "schema": {"type": "integer", "minimum": 1, "maximum": 2**31},
     "example": 1,
 }
+LABEL = {
+    "name": "label",
+    "in": "path",
+    "required": True,
+    "description": "A version label (production, staging, ...; see GET /v1/models/{name})",
+    "schema": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,31}$"},
+    "example": "production",
+}
 TOP_K = {
     "name": "top_k",
     "in": "query",
@@ -85,7 +93,11 @@ IMAGE_BODY = {
 
 
 def _operation(
-    operation_id: str, summary: str, description: str, body: dict[str, Any], versioned: bool
+    operation_id: str,
+    summary: str,
+    description: str,
+    body: dict[str, Any],
+    pinned: dict[str, Any] | None,
 ) -> dict[str, Any]:
     responses: dict[str, Any] = {
         "200": {
@@ -109,7 +121,7 @@ def _operation(
         "summary": summary,
         "description": description,
         "operationId": operation_id,
-        "parameters": [NAME, *([VERSION] if versioned else []), TOP_K, PROBABILITIES],
+        "parameters": [NAME, *([pinned] if pinned else []), TOP_K, PROBABILITIES],
         "requestBody": body,
         "responses": responses,
     }
@@ -122,22 +134,38 @@ IMAGES = (
     "28x28 digit first."
 )
 PREDICT_LATEST = _operation(
-    "predict_latest", "Predict with the latest version", ROWS, JSON_BODY, False
+    "predict_latest",
+    "Predict with the production version (else the latest)",
+    ROWS,
+    JSON_BODY,
+    None,
 )
-PREDICT_VERSION = _operation("predict_version", "Predict with one version", ROWS, JSON_BODY, True)
+PREDICT_VERSION = _operation(
+    "predict_version", "Predict with one version", ROWS, JSON_BODY, VERSION
+)
+PREDICT_LABEL = _operation(
+    "predict_label", "Predict with the version a label names", ROWS, JSON_BODY, LABEL
+)
 IMAGE_LATEST = _operation(
     "predict_image_latest",
-    "Predict digits from images with the latest version",
+    "Predict digits from images with the production version (else the latest)",
     IMAGES,
     IMAGE_BODY,
-    False,
+    None,
 )
 IMAGE_VERSION = _operation(
     "predict_image_version",
     "Predict digits from images with one version",
     IMAGES,
     IMAGE_BODY,
-    True,
+    VERSION,
+)
+IMAGE_LABEL = _operation(
+    "predict_image_label",
+    "Predict digits from images with the version a label names",
+    IMAGES,
+    IMAGE_BODY,
+    LABEL,
 )
 
 

@@ -1,22 +1,35 @@
-"""The model a data-plane path names: /{name}[/versions/{version}] in every dialect."""
+"""The model a data-plane path names, /{name}[/versions/{version} | /labels/{label}], in every
+dialect."""
 
 from __future__ import annotations
 
-from app.dataplane import DataPlane
+from app.asgi import header
+from app.dataplane import DataPlane, Target
 from app.errors import InvalidRequestError
+from app.labels import LABEL_PATTERN
 from app.protocols.routing import Call
-from app.registry import NAME_PATTERN, LoadedModel
+from app.registry import NAME_PATTERN
 
 MAX_VERSION = 2**31
 
 
-def resolve(plane: DataPlane, call: Call) -> LoadedModel:
-    """The model the path names, its name and version checked as FastAPI's routes check them."""
+def resolve(plane: DataPlane, call: Call, version_may_be_label: bool = False) -> Target:
+    """The version the path names (checked as FastAPI's routes check them): pinned, by label
+    (/labels/{label}, or a V2 version that is a label name), or production, else the newest.
+    X-Request-Key keeps one client on one side of a canary."""
     name, version = call.params["name"] or "", call.params.get("version")
+    label = call.params.get("label")
     if NAME_PATTERN.fullmatch(name) is None:
         raise InvalidRequestError(
             f"path.name: must match {NAME_PATTERN.pattern}",
             [{"loc": ["path", "name"], "message": f"must match {NAME_PATTERN.pattern}"}],
+        )
+    if version_may_be_label and version is not None and LABEL_PATTERN.fullmatch(version):
+        version, label = None, version
+    if label is not None and LABEL_PATTERN.fullmatch(label) is None:
+        raise InvalidRequestError(
+            f"path.label: must match {LABEL_PATTERN.pattern}",
+            [{"loc": ["path", "label"], "message": f"must match {LABEL_PATTERN.pattern}"}],
         )
     number = None
     if version is not None:
@@ -26,9 +39,9 @@ def resolve(plane: DataPlane, call: Call) -> LoadedModel:
                 [{"loc": ["path", "version"], "message": "must be an integer from 1"}],
             )
         number = int(version)
-    model = plane.model(name, number)
+    target = plane.resolve(name, number, label, header(call.scope, b"x-request-key"))
     # Name the model and version in the request's metrics, errors included.
     state = call.scope.setdefault("state", {})
     state["model"] = name
-    state["version"] = str(model.metadata.version)
-    return model
+    state["version"] = str(target.model.metadata.version)
+    return target

@@ -26,11 +26,13 @@ class Reply:
 
 @dataclass(frozen=True)
 class Call:
-    """A request whose body has been read: the handlers' only input."""
+    """A request whose body has been read: the handlers' only input. `after` holds work to
+    start once the response has been sent (shadow comparisons)."""
 
     scope: Scope
     params: dict[str, str | None]
     body: bytes
+    after: list[Callable[[], None]] = field(default_factory=list)
 
 
 Handler = Callable[["DataPlane", Call], Awaitable[Reply]]

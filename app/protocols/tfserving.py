@@ -88,7 +88,8 @@ def decode_predict(body: bytes, spec: InputSpec, max_rows: int) -> Decoded:
 
 
 async def predict(plane: DataPlane, call: Call) -> Reply:
-    model = resolve(plane, call)
+    target = resolve(plane, call)
+    model = target.model
     limit = plane.settings.max_batch_rows
     rows, images, columnar = await plane.decode(
         len(call.body), decode_predict, call.body, model.metadata.input, limit
@@ -96,7 +97,7 @@ async def predict(plane: DataPlane, call: Call) -> Reply:
     if images is not None:
         rows = await plane.images(images)
     assert rows is not None
-    prediction = await plane.predict(model, rows)
+    prediction = await plane.predict(target, rows, call.after)
     scores = prediction.probabilities.astype(np.float32)
     key = "outputs" if columnar else "predictions"
     body = orjson.dumps({key: scores}, option=orjson.OPT_SERIALIZE_NUMPY)
@@ -132,7 +133,7 @@ BODY = {
 ERROR_SCHEMA = {"type": "object", "properties": {"error": {"type": "string"}}}
 
 
-def _operation(versioned: bool) -> dict[str, Any]:
+def _operation(pinned: dict[str, Any] | None, suffix: str) -> dict[str, Any]:
     responses: dict[str, Any] = {
         "200": {
             "description": "predictions (rows) or outputs (columns): each the class "
@@ -147,9 +148,9 @@ def _operation(versioned: bool) -> dict[str, Any]:
         }
     return {
         "tags": ["tf serving (kserve v1)"],
-        "summary": "TF Serving predict" + (", one version" if versioned else ""),
-        "operationId": "tfserving_predict" + ("_version" if versioned else ""),
-        "parameters": [native_docs.NAME, *([native_docs.VERSION] if versioned else [])],
+        "summary": "TF Serving predict" + (f", by {suffix}" if suffix else ""),
+        "operationId": "tfserving_predict" + (f"_{suffix}" if suffix else ""),
+        "parameters": [native_docs.NAME, *([pinned] if pinned else [])],
         "requestBody": BODY,
         "responses": responses,
     }
@@ -157,12 +158,19 @@ def _operation(versioned: bool) -> dict[str, Any]:
 
 POST = frozenset({"POST"})
 ROUTES = [
-    DataRoute("/v1/models/{name}:predict", POST, predict, error_reply, _operation(False)),
+    DataRoute("/v1/models/{name}:predict", POST, predict, error_reply, _operation(None, "")),
     DataRoute(
         "/v1/models/{name}/versions/{version}:predict",
         POST,
         predict,
         error_reply,
-        _operation(True),
+        _operation(native_docs.VERSION, "version"),
+    ),
+    DataRoute(
+        "/v1/models/{name}/labels/{label}:predict",
+        POST,
+        predict,
+        error_reply,
+        _operation(native_docs.LABEL, "label"),
     ),
 ]

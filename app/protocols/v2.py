@@ -38,8 +38,8 @@ def _header_length(call: Call) -> int | None:
 async def infer(plane: DataPlane, call: Call) -> Reply:
     """JSON or binary tensors in -> label, class index and probabilities out. tritonclient
     sends no Content-Type: the body is read as the protocol says, whatever it is declared as."""
-    model = resolve(plane, call)
-    metadata = model.metadata
+    target = resolve(plane, call, version_may_be_label=True)
+    metadata = target.model.metadata
     header_length = _header_length(call)
     size = len(call.body)
     header_size = size if header_length is None else min(header_length, size)
@@ -58,7 +58,7 @@ async def infer(plane: DataPlane, call: Call) -> Reply:
     else:
         assert request.rows is not None
         rows = request.rows
-    prediction = await plane.predict(model, rows)
+    prediction = await plane.predict(target, rows, call.after)
     reply = infer_reply(
         metadata.name,
         metadata.version,
@@ -93,7 +93,7 @@ def _accepts(model: LoadedModel) -> str:
 
 
 async def model_metadata(plane: DataPlane, call: Call) -> Reply:
-    model = resolve(plane, call)
+    model = resolve(plane, call, version_may_be_label=True).model
     metadata = model.metadata
     classes = len(metadata.class_labels)
     versions = sorted(plane.registry.ready().get(metadata.name, {}))
@@ -123,7 +123,7 @@ async def model_metadata(plane: DataPlane, call: Call) -> Reply:
 
 async def model_ready(plane: DataPlane, call: Call) -> Reply:
     """200 when the version (the latest when none is named) is loaded; 404 or 503 otherwise."""
-    model = resolve(plane, call)
+    model = resolve(plane, call, version_may_be_label=True).model
     return json_reply({"name": model.metadata.name, "ready": True})
 
 

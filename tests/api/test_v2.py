@@ -106,7 +106,9 @@ def test_model_ready_and_not(client: TestClient) -> None:
         assert client.get(path).json() == {"name": "iris-svm", "ready": True}
     assert "No model 'nope'" in error(client.get("/v2/models/nope/ready"), 404)
     assert "No version 9" in error(client.get("/v2/models/iris-svm/versions/9/ready"), 404)
-    error(client.get("/v2/models/iris-svm/versions/x/ready"), 400)
+    error(client.get("/v2/models/iris-svm/versions/0/ready"), 400)
+    # A version that is not a number is a label (issue 14): this model has none.
+    assert "has no label 'x'" in error(client.get("/v2/models/iris-svm/versions/x/ready"), 404)
 
 
 def test_infer_json_iris_equals_native_and_echoes_id(client: TestClient) -> None:
