@@ -31,8 +31,9 @@ async def reload(
     settings: SettingsDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> ReloadResponse:
-    """Load versions that appeared since the last scan (checked before they are swapped in)
-    and drop those removed from disk. Needs `Authorization: Bearer <SERVING_ADMIN_TOKEN>`."""
+    """Load versions that appeared since the last scan (checked before they are swapped in),
+    retry those that failed, and drop those removed from disk. Needs
+    `Authorization: Bearer <SERVING_ADMIN_TOKEN>`."""
     if settings.admin_token is None:
         raise AdminDisabledError("The admin API is off: set SERVING_ADMIN_TOKEN to enable it.")
     expected = f"Bearer {settings.admin_token.get_secret_value()}".encode()
@@ -41,6 +42,8 @@ async def reload(
         client = request.client.host if request.client else "unknown"
         logger.warning("admin reload refused: bad or missing token from %s", client)
         raise UnauthorizedError("A valid 'Authorization: Bearer <token>' header is required.")
-    report = await asyncio.to_thread(registry.refresh)
+    report = await asyncio.to_thread(registry.refresh, True)
     request.app.state.sync_metrics()
-    return ReloadResponse(loaded=report.loaded, failed=report.failed, removed=report.removed)
+    return ReloadResponse(
+        loaded=report.loaded, failed=report.failed, removed=report.removed, invalid=report.invalid
+    )

@@ -39,6 +39,11 @@ def test_reload_loads_a_new_version_without_restart(iris_registry: Path) -> None
         assert train(["--quick", "--model", "iris-knn", "--registry-dir", str(iris_registry)]) == 0
         response = client.post("/v1/admin/reload", headers={"Authorization": "Bearer s3cret"})
         assert response.status_code == 200
-        assert response.json() == {"loaded": ["iris-knn/2"], "failed": [], "removed": []}
+        assert response.json() == {
+            "loaded": ["iris-knn/2"],
+            "failed": [],
+            "removed": [],
+            "invalid": [],
+        }
         predict = client.post("/v1/models/iris-knn/predict", json={"instances": [IRIS_ROW]})
         assert predict.headers["x-model-version"] == "2"
