@@ -174,7 +174,12 @@ class ModelRegistry:
                 self._answered = self._asked
                 if retry_failed:
                     self._answered_retry = self._asked
-            self._last_report = self._scan(retry_failed)
+            try:
+                self._last_report = self._scan(retry_failed)
+            except Exception:  # a bug, not the disk: keep serving what is loaded, say so
+                logger.exception("registry scan failed; the versions loaded stay")
+                self._last_report = RefreshReport(invalid=["the scan failed: see the log"])
+                self.scanned = True
             return self._last_report
 
     def _scan(self, retry_failed: bool) -> RefreshReport:

@@ -34,12 +34,20 @@ class Scan:
     invalid: list[str] = field(default_factory=list)
 
 
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path`, its links followed, lies in `root` (a loop of links does not)."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # RuntimeError: a loop of symbolic links
+        return False
+
+
 def _is_folder_inside(path: Path, root: Path, allow_symlinks: bool) -> str | None:
     """None when `path` is a real folder in the registry; else why it is skipped."""
     if path.is_symlink():
         if not allow_symlinks:
             return "a symbolic link (set SERVING_ALLOW_SYMLINKS=true to follow links)"
-        if not path.resolve().is_relative_to(root):
+        if not _inside(path, root):
             return "a symbolic link to a folder outside the registry"
     return None if path.is_dir() else "not a folder"
 
@@ -117,9 +125,9 @@ def stamp(folder: Path) -> Stamp:
 def _open(folder: Path, file_name: str, root: Path, allow_symlinks: bool) -> int:
     path = folder / file_name
     if allow_symlinks:
-        path = path.resolve()
-        if not path.is_relative_to(root.resolve()):
+        if not _inside(path, root.resolve()):
             raise VersionLoadError(f"{file_name} lies outside the registry folder")
+        path = path.resolve()
     try:
         # O_NOFOLLOW: a link is refused, not followed; O_NONBLOCK: a FIFO cannot stall the scan.
         return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)

@@ -173,6 +173,16 @@ def test_symlinked_files_are_refused_or_followed_only_inside_the_registry(
     assert following.refresh(retry_failed=True).loaded == ["iris-svm/1"]
 
 
+def test_a_loop_of_symbolic_links_is_reported_not_raised(iris_registry: Path) -> None:
+    (iris_registry / "iris-svm" / "2").symlink_to(iris_registry / "iris-svm" / "2")
+    (iris_registry / "iris-knn" / "1" / "model.onnx").unlink()
+    (iris_registry / "iris-knn" / "1" / "model.onnx").symlink_to("model.onnx")
+    registry = ModelRegistry(iris_registry, allow_symlinks=True)
+    registry.refresh()
+    assert registry.invalid() == ["iris-svm/'2': a symbolic link to a folder outside the registry"]
+    assert [b.reason for b in registry.broken()] == ["model.onnx lies outside the registry folder"]
+
+
 def test_a_listed_file_that_is_not_a_regular_file_is_refused_without_blocking(
     iris_registry: Path,
 ) -> None:
