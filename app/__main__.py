@@ -32,6 +32,10 @@ def run(app_path: str, settings: Settings, **overrides: Any) -> None:
         "http": http_protocol(settings),
         "access_log": False,  # requests are counted by /metrics, not logged one by one
         "server_header": False,
+        # X-Forwarded-For and -Proto are believed only from the proxies named here (uvicorn
+        # would otherwise trust them from 127.0.0.1, or from FORWARDED_ALLOW_IPS).
+        "proxy_headers": bool(settings.forwarded_allow_ips.strip()),
+        "forwarded_allow_ips": settings.forwarded_allow_ips.strip() or None,
     }
     uvicorn.run(app_path, factory=True, **{**options, **overrides})
 

@@ -82,6 +82,7 @@ class PayloadTooLargeError(ServiceError):
 class UnauthorizedError(ServiceError):
     status_code = 401
     code = "unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="admin"'}  # RFC 9110: a 401 names its scheme
 
 
 class AdminDisabledError(ServiceError):

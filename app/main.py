@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     settings = settings or Settings()
     configure_logging(settings.log_level)
     metrics = Metrics()
-    registry = ModelRegistry(settings.models_dir)
+    registry = ModelRegistry(settings.models_dir, settings.allow_pickle, settings.allow_symlinks)
     compute = Compute(settings.compute_workers)
     batchers = Batchers(settings.batching, settings.max_batch_size, settings.max_latency_ms)
     shadows = Shadows(compute, metrics, settings.shadow_queue_rows)

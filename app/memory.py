@@ -29,7 +29,10 @@ def freeze_loaded_objects() -> None:
 
     With every model loaded, a full collection walked ~140,000 objects and took ~80 ms: the
     requests it landed on waited that long. Requests' own objects are still collected; frozen
-    ones are freed by reference counting as before (only cycles among them stay)."""
+    ones are freed by reference counting as before. Cycles among them would stay forever, so
+    what an earlier call froze is thawed first: the garbage of removed versions is collected
+    here, once per reload that changed something."""
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -12,7 +10,6 @@ from pathlib import Path
 from typing import Self
 
 import numpy as np
-from pydantic import ValidationError
 
 from app.errors import (
     LabelNotFoundError,
@@ -23,18 +20,14 @@ from app.errors import (
 )
 from app.labels import LABELS_FILE, PRODUCTION, Label, LabelsError, read_labels
 from app.memory import settle_after_load
-from app.runtimes import LOADERS
+from app.repository import NAME_PATTERN, Stamp, VersionLoadError, read_version, scan, stamp
+from app.runtimes import LOADERS, PICKLE_FORMATS, artifact_format
 from app.runtimes.base import Runtime
 from app.schemas import ModelMetadata
 
 logger = logging.getLogger(__name__)
 
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-METADATA_FILE = "metadata.json"
-
-
-class VersionLoadError(Exception):
-    """A version on disk that cannot be served; the message says why."""
+__all__ = ["NAME_PATTERN", "LoadedModel", "ModelRegistry", "VersionLoadError"]
 
 
 @dataclass(frozen=True)
@@ -84,12 +77,12 @@ def measure_cost(runtime: Runtime, n_features: int) -> CallCost:
 
 @dataclass(frozen=True)
 class BrokenVersion:
-    """A version that failed to load, and the stamp of the metadata it failed with."""
+    """A version that failed to load, and the stamp of its folder when it did."""
 
     name: str
     version: int
     reason: str
-    stamp: tuple[int, int]
+    stamp: Stamp
 
 
 @dataclass
@@ -97,61 +90,36 @@ class RefreshReport:
     loaded: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
 
 
-def _stamp(folder: Path) -> tuple[int, int]:
-    """Changes when metadata.json is rewritten: a failed version is retried only then."""
-    try:
-        info = (folder / METADATA_FILE).stat()
-    except OSError:
-        return (0, 0)
-    return (info.st_mtime_ns, info.st_size)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def load_version(folder: Path, name: str, version: int) -> LoadedModel:
-    """Read metadata, check every file's size and checksum, then deserialise the artifact."""
+def load_version(
+    folder: Path,
+    name: str,
+    version: int,
+    root: Path,
+    allow_pickle: bool = False,
+    allow_symlinks: bool = False,
+) -> LoadedModel:
+    """Verify the version's files, then deserialise its artifact from the verified bytes."""
     started = time.perf_counter()
-    try:
-        metadata = ModelMetadata.model_validate_json((folder / METADATA_FILE).read_bytes())
-    except FileNotFoundError as exc:
-        raise VersionLoadError("metadata.json is missing") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "document"
-        raise VersionLoadError(f"metadata.json is invalid: {where}: {first['msg']}") from exc
-    if (metadata.name, metadata.version) != (name, version):
+    # The artifact's format is known from metadata.json before any other file is read.
+    verified = read_version(folder, name, version, root, allow_symlinks)
+    file_format = artifact_format(verified.artifact)
+    if not file_format:
+        raise VersionLoadError(f"no runtime loads the artifact {verified.artifact!r}")
+    if file_format in PICKLE_FORMATS and not allow_pickle:
         raise VersionLoadError(
-            f"metadata.json says {metadata.name} version {metadata.version}, "
-            f"folder is {name}/{version}"
+            f"{verified.artifact} is a pickle, which runs code when loaded: it is loaded only "
+            "with SERVING_ALLOW_PICKLE=true"
         )
-    if metadata.framework not in LOADERS:
-        raise VersionLoadError(f"unknown framework {metadata.framework!r}")
-    for file_name, digest in metadata.files.items():
-        path = folder / file_name
-        # Only plain file names inside this version's folder are ever read.
-        if Path(file_name).name != file_name or file_name.startswith("."):
-            raise VersionLoadError(f"metadata.json lists an invalid file name {file_name!r}")
-        if not path.is_file():
-            raise VersionLoadError(f"{file_name} is missing")
-        # A symlink may point anywhere: only what really lies in the registry is ever read.
-        if not path.resolve().is_relative_to(folder.resolve().parent.parent):
-            raise VersionLoadError(f"{file_name} lies outside the registry folder")
-        if path.stat().st_size != digest.bytes or _sha256(path) != digest.sha256:
-            raise VersionLoadError(f"{file_name} does not match its recorded SHA-256 checksum")
     try:
-        runtime = LOADERS[metadata.framework](folder)
+        runtime = LOADERS[file_format](verified.content)
     except Exception as exc:  # any library error while deserialising: the version is unusable
         # The library's message may hold paths and versions: it goes to the log, not to clients.
         logger.warning("%s/%s: artifact failed to load: %s", name, version, exc)
         raise VersionLoadError(f"artifact failed to load ({type(exc).__name__})") from exc
+    metadata = verified.metadata
     try:
         cost = measure_cost(runtime, metadata.input.n_features)
     except Exception as exc:  # a model that cannot score zeros cannot be served either
@@ -160,83 +128,117 @@ def load_version(folder: Path, name: str, version: int) -> LoadedModel:
     return LoadedModel(metadata, runtime, folder, time.perf_counter() - started, cost)
 
 
+def _reason(exc: Exception) -> str:
+    """Why a version failed, fit for clients: no paths, no library messages."""
+    if isinstance(exc, VersionLoadError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        # A file this process may not read (permissions), reported without the path.
+        return f"a file cannot be read ({exc.strerror})"
+    return f"unexpected error while loading ({type(exc).__name__})"
+
+
 class ModelRegistry:
     """Every servable version under a registry folder; refreshed in place, read lock-free."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self, root: Path, allow_pickle: bool = False, allow_symlinks: bool = False
+    ) -> None:
         self.root = root
+        self.allow_pickle = allow_pickle
+        self.allow_symlinks = allow_symlinks
         self._models: dict[str, dict[int, LoadedModel]] = {}
         self._broken: dict[tuple[str, int], BrokenVersion] = {}
+        self._invalid: list[str] = []
         self._refresh_lock = threading.Lock()
+        # Refresh calls asked for, and the count the last scan (the last one retrying failed
+        # versions) had seen when it started: a caller that asked before a scan began is
+        # answered by it, so a reload storm costs one scan at a time, not one per call.
+        self._ticket_lock = threading.Lock()
+        self._asked = 0
+        self._answered = 0
+        self._answered_retry = 0
+        self._last_report = RefreshReport()
         self.scanned = False
         self._labels: dict[str, dict[str, Label]] = {}
         self._label_stamps: dict[str, tuple[int, int, int]] = {}
         self.label_errors: dict[str, str] = {}  # model -> why its labels.json was not read
 
     @classmethod
-    def load(cls, root: Path) -> Self:
-        registry = cls(root)
+    def load(cls, root: Path, allow_pickle: bool = False) -> Self:
+        registry = cls(root, allow_pickle)
         registry.refresh()
         return registry
 
-    def _on_disk(self) -> dict[tuple[str, int], Path]:
-        found: dict[tuple[str, int], Path] = {}
-        if not self.root.is_dir():
-            return found
-        for model_dir in self.root.iterdir():
-            if not (model_dir.is_dir() and NAME_PATTERN.match(model_dir.name)):
-                continue
-            for version_dir in model_dir.iterdir():
-                # Staging folders (.staging-*) and anything else not a number are not versions.
-                if version_dir.is_dir() and version_dir.name.isdigit():
-                    found[(model_dir.name, int(version_dir.name))] = version_dir
-        return found
-
-    def refresh(self) -> RefreshReport:
-        """Load versions that appeared, drop those that vanished; working versions stay."""
+    def refresh(self, retry_failed: bool = False) -> RefreshReport:
+        """Load versions that appeared, drop those that vanished; working versions stay.
+        A failed version is retried when a file of its folder changed, or with `retry_failed`.
+        Never raises: whatever goes wrong is reported, version by version."""
+        with self._ticket_lock:
+            self._asked += 1
+            ticket = self._asked
         with self._refresh_lock:
-            report = RefreshReport()
-            on_disk = self._on_disk()
-            models = {name: dict(versions) for name, versions in self._models.items()}
-            broken = {key: b for key, b in self._broken.items() if key in on_disk}
-            for (name, version), folder in sorted(on_disk.items()):
-                if version in models.get(name, {}):
-                    continue
-                stamp = _stamp(folder)
-                known = broken.get((name, version))
-                if known is not None and known.stamp == stamp:
-                    continue
-                try:
-                    loaded = load_version(folder, name, version)
-                except (VersionLoadError, OSError) as exc:
-                    # OSError: a file this process may not read (permissions) skips the version
-                    # too, reported without the path, which clients must not see.
-                    reason = (
-                        str(exc)
-                        if isinstance(exc, VersionLoadError)
-                        else f"a file cannot be read ({exc.strerror})"
-                    )
-                    broken[(name, version)] = BrokenVersion(name, version, reason, stamp)
-                    report.failed.append(f"{name}/{version}: {reason}")
+            if (self._answered_retry if retry_failed else self._answered) >= ticket:
+                return self._last_report
+            with self._ticket_lock:
+                self._answered = self._asked
+                if retry_failed:
+                    self._answered_retry = self._asked
+            try:
+                self._last_report = self._scan(retry_failed)
+            except Exception:  # a bug, not the disk: keep serving what is loaded, say so
+                logger.exception("registry scan failed; the versions loaded stay")
+                self._last_report = RefreshReport(invalid=["the scan failed: see the log"])
+                self.scanned = True
+            return self._last_report
+
+    def _scan(self, retry_failed: bool) -> RefreshReport:
+        report = RefreshReport()
+        found = scan(self.root, self.allow_symlinks)
+        report.invalid = found.invalid
+        for line in sorted(set(found.invalid) - set(self._invalid)):
+            logger.warning("skipped %s", line)
+        on_disk = found.versions
+        models = {name: dict(versions) for name, versions in self._models.items()}
+        broken = {key: b for key, b in self._broken.items() if key in on_disk}
+        for (name, version), folder in sorted(on_disk.items()):
+            if version in models.get(name, {}):
+                continue
+            folder_stamp = stamp(folder)
+            known = broken.get((name, version))
+            if known is not None and known.stamp == folder_stamp and not retry_failed:
+                continue
+            try:
+                loaded = load_version(
+                    folder, name, version, self.root, self.allow_pickle, self.allow_symlinks
+                )
+            except Exception as exc:  # a scan never raises: the version is reported instead
+                reason = _reason(exc)
+                if not isinstance(exc, VersionLoadError | OSError):
+                    logger.exception("%s/%s: unexpected error while loading", name, version)
+                broken[(name, version)] = BrokenVersion(name, version, reason, folder_stamp)
+                report.failed.append(f"{name}/{version}: {reason}")
+                if known is None or known.reason != reason:
                     logger.warning("skipped %s version %s: %s", name, version, reason)
-                    continue
-                broken.pop((name, version), None)
-                models.setdefault(name, {})[version] = loaded
-                report.loaded.append(f"{name}/{version}")
-                logger.info("loaded %s version %s in %.3f s", name, version, loaded.load_seconds)
-            for name, versions in models.items():
-                for version in [v for v in versions if (name, v) not in on_disk]:
-                    del versions[version]
-                    report.removed.append(f"{name}/{version}")
-                    logger.info("removed %s version %s: no longer on disk", name, version)
-            # Readers see the old state or the new one, never a mix.
-            self._models = {name: versions for name, versions in models.items() if versions}
-            self._broken = broken
-            self._refresh_labels({name for name, _ in on_disk})
-            self.scanned = True
-            if report.loaded or report.removed:
-                settle_after_load()
-            return report
+                continue
+            broken.pop((name, version), None)
+            models.setdefault(name, {})[version] = loaded
+            report.loaded.append(f"{name}/{version}")
+            logger.info("loaded %s version %s in %.3f s", name, version, loaded.load_seconds)
+        for name, versions in models.items():
+            for version in [v for v in versions if (name, v) not in on_disk]:
+                del versions[version]
+                report.removed.append(f"{name}/{version}")
+                logger.info("removed %s version %s: no longer on disk", name, version)
+        # Readers see the old state or the new one, never a mix.
+        self._models = {name: versions for name, versions in models.items() if versions}
+        self._broken = broken
+        self._invalid = found.invalid
+        self._refresh_labels({name for name, _ in on_disk})
+        self.scanned = True
+        if report.loaded or report.removed:
+            settle_after_load()
+        return report
 
     def _refresh_labels(self, names: set[str]) -> None:
         """Re-read each model's labels.json when it changed; an invalid one keeps the labels
@@ -328,3 +330,7 @@ class ModelRegistry:
 
     def broken(self) -> list[BrokenVersion]:
         return sorted(self._broken.values(), key=lambda b: (b.name, b.version))
+
+    def invalid(self) -> list[str]:
+        """What the last scan skipped as not a model or version folder, and why."""
+        return self._invalid

@@ -47,6 +47,11 @@ class ModelMetadata(BaseModel):
     class_labels: list[str] = Field(min_length=2)
     metrics: dict[str, Any]
     files: dict[str, FileDigest]
+    artifact: str | None = Field(
+        None,
+        description="The file the server loads, one of `files` (model.onnx, model.tflite; "
+        "model.joblib only with SERVING_ALLOW_PICKLE).",
+    )
     library_versions: dict[str, str] = {}
 
 
@@ -180,12 +185,18 @@ class Health(BaseModel):
     failed: list[str] | None = Field(
         None, description="name/version: reason, for each version that failed to load."
     )
+    invalid: list[str] | None = Field(
+        None, description="Folders the last scan skipped as not a model or version, and why."
+    )
 
 
 class ReloadResponse(BaseModel):
     loaded: list[str] = Field(description="name/version of each version newly loaded.")
     failed: list[str] = Field(description="name/version: reason, for each version that failed.")
     removed: list[str] = Field(description="name/version of each version no longer on disk.")
+    invalid: list[str] = Field(
+        [], description="Folders skipped as not a model or version (odd names, links), and why."
+    )
 
 
 class ErrorBody(BaseModel):

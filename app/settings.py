@@ -24,6 +24,21 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         None, description="Bearer token for POST /v1/admin/reload; unset turns the endpoint off."
     )
+    allow_pickle: bool = Field(
+        False,
+        description="Load model.joblib pickles (unpickling runs code from the file; needs the "
+        "`pickle` extra). Off: only ONNX and TFLite artifacts are loaded.",
+    )
+    allow_symlinks: bool = Field(
+        False,
+        description="Follow symbolic links to model folders, version folders and files, as long "
+        "as they resolve inside the registry folder. Off: links are skipped and reported.",
+    )
+    forwarded_allow_ips: str = Field(
+        "",
+        description="Comma-separated addresses of the proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are trusted (uvicorn's forwarded_allow_ips); empty: none.",
+    )
     reload_interval_seconds: float = Field(
         5.0, ge=0, description="How often the registry is re-scanned for new versions; 0 never."
     )

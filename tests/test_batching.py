@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from app.batching import Batchers
-from app.runtimes import load_sklearn
 from app.runtimes.base import Array, Batch, Runtime
+from app.runtimes.onnx import OnnxRuntime
 from tests.helpers import IRIS_ROW, make_client
 
 
@@ -33,7 +33,8 @@ class FailingRuntime:
 
 @pytest.fixture
 def runtime(quick_registry: Path) -> CountingRuntime:
-    return CountingRuntime(load_sklearn(quick_registry / "iris-logistic-regression" / "1"))
+    artifact = quick_registry / "iris-logistic-regression" / "1" / "model.onnx"
+    return CountingRuntime(OnnxRuntime.load(artifact.read_bytes()))
 
 
 def _requests(count: int) -> list[np.ndarray]:

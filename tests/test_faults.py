@@ -83,6 +83,7 @@ def test_new_versions_swap_in_under_load_with_zero_failed_requests(
         "models_ready": 7,
         "models_failed": 1,
         "failed": ["iris-svm/3: model.joblib does not match its recorded SHA-256 checksum"],
+        "invalid": [],
     }
     assert "skipped iris-svm version 3" in iris_server.output()
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import shutil
 import time
+import weakref
 from pathlib import Path
 
+from app.memory import settle_after_load
 from app.registry import ModelRegistry
 from tests.helpers import IRIS_ROW, make_client
 from training.__main__ import NOT_PROMOTED
@@ -148,12 +152,83 @@ def test_removed_version_is_dropped_on_reload(iris_registry: Path) -> None:
     assert registry.get("iris-svm").metadata.version == 1
 
 
-def test_artifact_symlinked_from_outside_the_registry_is_refused(
+def test_symlinked_files_are_refused_or_followed_only_inside_the_registry(
     iris_registry: Path, tmp_path: Path
 ) -> None:
-    artifact = iris_registry / "iris-svm" / "1" / "model.joblib"
-    outside = tmp_path / "elsewhere.joblib"
+    artifact = iris_registry / "iris-svm" / "1" / "model.onnx"
+    outside = tmp_path / "elsewhere.onnx"
     artifact.rename(outside)
     artifact.symlink_to(outside)  # same bytes, same checksum, but not in the registry
     [broken] = ModelRegistry.load(iris_registry).broken()
-    assert broken.reason == "model.joblib lies outside the registry folder"
+    assert broken.reason == (
+        "model.onnx is a symbolic link (set SERVING_ALLOW_SYMLINKS=true to follow links)"
+    )
+    following = ModelRegistry(iris_registry, allow_symlinks=True)
+    following.refresh()
+    [broken] = following.broken()
+    assert broken.reason == "model.onnx lies outside the registry folder"
+    shelf = iris_registry / ".shelf"
+    shelf.mkdir()
+    artifact.unlink()
+    artifact.symlink_to(outside.rename(shelf / "model.onnx"))
+    assert following.refresh(retry_failed=True).loaded == ["iris-svm/1"]
+
+
+def test_a_loop_of_symbolic_links_is_reported_not_raised(iris_registry: Path) -> None:
+    (iris_registry / "iris-svm" / "2").symlink_to(iris_registry / "iris-svm" / "2")
+    (iris_registry / "iris-knn" / "1" / "model.onnx").unlink()
+    (iris_registry / "iris-knn" / "1" / "model.onnx").symlink_to("model.onnx")
+    registry = ModelRegistry(iris_registry, allow_symlinks=True)
+    registry.refresh()
+    assert registry.invalid() == ["iris-svm/'2': a symbolic link to a folder outside the registry"]
+    assert [b.reason for b in registry.broken()] == ["model.onnx lies outside the registry folder"]
+
+
+def test_a_listed_file_that_is_not_a_regular_file_is_refused_without_blocking(
+    iris_registry: Path,
+) -> None:
+    artifact = iris_registry / "iris-svm" / "1" / "model.onnx"
+    artifact.unlink()
+    os.mkfifo(artifact)  # opening a FIFO for reading would wait for a writer
+    [broken] = ModelRegistry.load(iris_registry).broken()
+    assert broken.reason == "model.onnx is not a regular file"
+
+
+def test_a_failed_version_is_retried_when_a_file_changes_or_when_asked(
+    iris_registry: Path,
+) -> None:
+    artifact = iris_registry / "iris-svm" / "1" / "model.onnx"
+    content = artifact.read_bytes()
+    artifact.write_bytes(b"half-copied")
+    registry = ModelRegistry.load(iris_registry)
+    assert [b.name for b in registry.broken()] == ["iris-svm"]
+    assert registry.refresh().failed == []  # nothing changed: not tried again
+    retried = registry.refresh(retry_failed=True).failed  # admin reload: tried again
+    assert retried == ["iris-svm/1: model.onnx does not match its recorded SHA-256 checksum"]
+    artifact.write_bytes(content)  # the copy completes; metadata.json untouched
+    assert registry.refresh().loaded == ["iris-svm/1"]
+
+
+def test_an_unexpected_error_fails_the_version_never_the_scan(iris_registry: Path) -> None:
+    folder = iris_registry / "iris-svm" / "1"
+    # Checksums right, artifact named, but a runtime finds nothing to load in it.
+    _rewrite_metadata(folder, artifact="confusion_matrix.png")
+    registry = ModelRegistry.load(iris_registry)
+    [broken] = registry.broken()
+    assert broken.reason == "no runtime loads the artifact 'confusion_matrix.png'"
+    assert len(registry.ready()) == 5
+
+
+def test_settling_after_a_reload_collects_cycles_frozen_by_an_earlier_one() -> None:
+    class Node:
+        pass
+
+    cycle = Node()
+    cycle.self = cycle  # type: ignore[attr-defined]
+    alive = weakref.ref(cycle)
+    settle_after_load()  # frozen: out of the collector's reach
+    del cycle
+    gc.collect()
+    assert alive() is not None
+    settle_after_load()  # the next reload thaws it first
+    assert alive() is None

@@ -134,6 +134,7 @@ def train(algorithm: str, data: Dataset, quick: bool) -> Trained:
             "validation_images": int(n_validation),
             "parameters": int(model.count_params()),
         },
+        artifact="model.tflite",
         extra_metrics={"history": curves, "tflite_export": agreement},
     )
 

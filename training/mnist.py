@@ -68,10 +68,15 @@ def _svm(quick: bool) -> Estimator:
 
 def _knn(quick: bool) -> Estimator:
     # PCA to 50 float32 components: a 12 MB model instead of 47 MB of raw pixels, and more accurate.
+    # Uniform votes: skl2onnx's export of weights="distance" disagreed with scikit-learn on 816
+    # of the 10,000 test digits (probabilities off by up to 0.09, in double precision too), so
+    # the model could only be served from its pickle. With uniform votes the export agrees on
+    # every digit; ties between classes go to the lower class index in both (argmax), and
+    # accuracy is 0.9748 instead of 0.9762.
     return make_pipeline(
         MaxAbsScaler(),
         PCA(n_components=50, random_state=SEED),
-        KNeighborsClassifier(n_neighbors=5, weights="distance"),
+        KNeighborsClassifier(n_neighbors=5, weights="uniform"),
     )
 
 

@@ -114,13 +114,14 @@ def train_one(
         "split": data.split,
         "input": data.input_spec,
         "class_labels": data.class_labels,
+        "artifact": trained.artifact,
         "params": trained.params,
         "metrics": metrics,
         "accuracy_floor": spec.floor,
         "library_versions": library_versions(spec.framework),
     }
     folder = save_model(registry_dir, spec.name, write_files, metadata)
-    artifact_bytes = sum(p.stat().st_size for p in folder.iterdir() if p.name.startswith("model."))
+    artifact_bytes = (folder / trained.artifact).stat().st_size
     logger.info("saved %s version %s (accuracy %.4f)", spec.name, folder.name, metrics["accuracy"])
     promoted = _promote(registry_dir / spec.name, int(folder.name), metadata, policy)
     return Outcome(

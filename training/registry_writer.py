@@ -14,6 +14,8 @@ from typing import Any
 METADATA_FILE = "metadata.json"
 STAGING_PREFIX = ".staging-"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# What the server takes as a version: ASCII digits, no leading zero ('²' and '01' are not).
+VERSION_PATTERN = re.compile(r"[1-9][0-9]*", re.ASCII)
 
 
 def file_digest(path: Path) -> dict[str, Any]:
@@ -29,7 +31,7 @@ def existing_versions(model_root: Path) -> list[int]:
     """The integer versions already published under models/<name>/."""
     if not model_root.is_dir():
         return []
-    return sorted(int(p.name) for p in model_root.iterdir() if p.is_dir() and p.name.isdigit())
+    return sorted(int(p.name) for p in model_root.iterdir() if VERSION_PATTERN.fullmatch(p.name))
 
 
 def save_model(

@@ -30,13 +30,18 @@ def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = No
 
     def write_files(folder: Path) -> None:
         joblib.dump(estimator, folder / "model.joblib", compress=3)
-        if onnx_model is not None:  # the server's fast path; joblib stays the source of truth
+        if onnx_model is not None:  # what the server loads; joblib stays the source of truth
             (folder / "model.onnx").write_bytes(onnx_model)
 
     params = _params(estimator)
     params["train_rows"] = len(features)
     return Trained(
-        predict_proba, write_files, params=params, extra_metrics={"onnx_export": onnx_agreement}
+        predict_proba,
+        write_files,
+        params=params,
+        # Without an export the version is served only where SERVING_ALLOW_PICKLE is on.
+        artifact="model.onnx" if onnx_model is not None else "model.joblib",
+        extra_metrics={"onnx_export": onnx_agreement},
     )
 
 

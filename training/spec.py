@@ -34,6 +34,7 @@ class Trained:
     predict_proba: Callable[[Array], npt.NDArray[np.float64]]
     write_files: Callable[[Path], None]
     params: dict[str, Any]
+    artifact: str  # the file of write_files the server loads: metadata.json names it
     extra_metrics: dict[str, Any] = field(default_factory=dict)
 
 

@@ -40,6 +40,7 @@ async def ready(registry: RegistryDep) -> Health:
         models_ready=loaded,
         models_failed=len(broken),
         failed=[f"{b.name}/{b.version}: {b.reason}" for b in broken],
+        invalid=registry.invalid(),
     )
 
 

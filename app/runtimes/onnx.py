@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Self
 
 import numpy as np
@@ -14,7 +13,7 @@ OUTPUT = "probabilities"
 
 
 class OnnxRuntime:
-    """An ONNX Runtime session over `model.onnx`: no scikit-learn input checks on each call."""
+    """An ONNX Runtime session over an ONNX model's bytes: no scikit-learn input checks."""
 
     def __init__(self, session: onnxruntime.InferenceSession) -> None:
         self._session = session
@@ -24,15 +23,13 @@ class OnnxRuntime:
         self._outputs = [OUTPUT]
 
     @classmethod
-    def load(cls, model_dir: Path) -> Self:
+    def load(cls, content: bytes) -> Self:
         options = onnxruntime.SessionOptions()
         # One worker process per core: more threads would only contend for it.
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        session = onnxruntime.InferenceSession(
-            str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        session = onnxruntime.InferenceSession(content, options, providers=["CPUExecutionProvider"])
         return cls(session)
 
     def predict_proba(self, batch: Batch) -> Array:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Self
 
 import numpy as np
@@ -13,7 +12,7 @@ from app.runtimes.base import Array, Batch
 
 
 class TFLiteRuntime:
-    """A LiteRT interpreter over `model.tflite`; resized only when the batch size changes."""
+    """A LiteRT interpreter over a TFLite model's bytes; resized when the batch size changes."""
 
     def __init__(self, interpreter: Interpreter) -> None:
         self._interpreter = interpreter
@@ -26,8 +25,9 @@ class TFLiteRuntime:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, model_dir: Path) -> Self:
-        return cls(Interpreter(model_path=str(model_dir / "model.tflite"), num_threads=1))
+    def load(cls, content: bytes) -> Self:
+        # The interpreter keeps a reference to `content`: it reads the model from those bytes.
+        return cls(Interpreter(model_content=content, num_threads=1))
 
     def predict_proba(self, batch: Batch) -> Array:
         rows = np.ascontiguousarray(batch, dtype=np.float32).reshape(-1, *self._input_shape)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.runtimes import load_sklearn
+from app.registry import ModelRegistry
 from app.runtimes.onnx import OnnxRuntime
 from app.runtimes.sklearn import SklearnRuntime
 from tests.helpers import mnist_digits
@@ -33,15 +33,12 @@ def test_onnx_export_agrees_with_joblib_model(
     folder = quick_registry / name / "1"
     metadata = json.loads((folder / "metadata.json").read_text())
     record = metadata["metrics"]["onnx_export"]
-    if not record["exported"]:  # a disagreeing export is not written: the server uses joblib
-        assert "model.onnx" not in metadata["files"] and record["reason"]
-        assert isinstance(load_sklearn(folder), SklearnRuntime)
-        return
+    # Every shipped scikit-learn model is served from its export, never from its pickle.
+    assert record["exported"] and metadata["artifact"] == "model.onnx"
     assert record["label_agreement"] >= 0.999 and record["max_abs_probability_diff"] <= 1e-4
-    runtime = load_sklearn(folder)
-    assert isinstance(runtime, OnnxRuntime)
+    runtime = OnnxRuntime.load((folder / "model.onnx").read_bytes())
     rows = _test_rows(name, mnist_dir)
-    expected = SklearnRuntime.load(folder).predict_proba(rows)
+    expected = SklearnRuntime.load((folder / "model.joblib").read_bytes()).predict_proba(rows)
     for batch in (rows, rows[:1], rows[:7]):
         got = runtime.predict_proba(batch)
         assert got.shape == expected[: len(batch)].shape
@@ -50,33 +47,36 @@ def test_onnx_export_agrees_with_joblib_model(
         assert agreement >= 0.999
 
 
-def test_most_sklearn_models_have_an_onnx_export(quick_registry: Path) -> None:
-    exported = [
-        name for name in SKLEARN_MODELS if (quick_registry / name / "1" / "model.onnx").is_file()
-    ]
-    assert {"iris-logistic-regression", "iris-random-forest", "mnist-logistic-regression"} <= set(
-        exported
-    )
-
-
-def _unlisted_onnx_copy(source: Path, folder: Path) -> Path:
-    """A copy of `source` whose metadata.json no longer lists model.onnx."""
+def _legacy_copy(source: Path, registry: Path, drop_onnx: bool) -> Path:
+    """A copy of `source` as written before metadata.json named its artifact, and (with
+    `drop_onnx`) without its export listed: only the pickle is listed."""
+    folder = registry / source.parent.name / "1"
     shutil.copytree(source, folder)
     metadata = json.loads((folder / "metadata.json").read_text())
-    del metadata["files"]["model.onnx"]
+    del metadata["artifact"]
+    if drop_onnx:
+        del metadata["files"]["model.onnx"]
     (folder / "metadata.json").write_text(json.dumps(metadata))
     return folder
 
 
-def test_sklearn_model_without_export_is_served_from_joblib(
+def test_legacy_metadata_is_served_from_its_listed_export(
     quick_registry: Path, tmp_path: Path
 ) -> None:
-    folder = _unlisted_onnx_copy(quick_registry / "iris-logistic-regression" / "1", tmp_path / "1")
-    (folder / "model.onnx").unlink()
-    assert isinstance(load_sklearn(folder), SklearnRuntime)
+    _legacy_copy(quick_registry / "iris-logistic-regression" / "1", tmp_path, drop_onnx=False)
+    model = ModelRegistry.load(tmp_path).get("iris-logistic-regression")
+    assert isinstance(model.runtime, OnnxRuntime)
 
 
-def test_onnx_file_not_listed_in_metadata_is_ignored(quick_registry: Path, tmp_path: Path) -> None:
-    # Present on disk but never checksummed by the registry: not trusted.
-    folder = _unlisted_onnx_copy(quick_registry / "iris-logistic-regression" / "1", tmp_path / "1")
-    assert isinstance(load_sklearn(folder), SklearnRuntime)
+def test_a_pickle_only_version_is_refused_unless_pickles_are_allowed(
+    quick_registry: Path, tmp_path: Path
+) -> None:
+    # model.onnx is still on disk but not listed: never trusted, never loaded.
+    _legacy_copy(quick_registry / "iris-logistic-regression" / "1", tmp_path, drop_onnx=True)
+    [broken] = ModelRegistry.load(tmp_path).broken()
+    assert broken.reason == (
+        "model.joblib is a pickle, which runs code when loaded: it is loaded only with "
+        "SERVING_ALLOW_PICKLE=true"
+    )
+    model = ModelRegistry.load(tmp_path, allow_pickle=True).get("iris-logistic-regression")
+    assert isinstance(model.runtime, SklearnRuntime)

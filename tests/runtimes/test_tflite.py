@@ -21,7 +21,7 @@ def test_tflite_runtime_matches_keras_model(
     assert json.loads((folder / "metadata.json").read_text())["framework"] == "keras"
     images, _ = mnist_digits(mnist_dir, 200)
     batch = images.reshape(200, -1).astype(np.float64)
-    runtime = TFLiteRuntime.load(folder)
+    runtime = TFLiteRuntime.load((folder / "model.tflite").read_bytes())
     keras_model = keras.saving.load_model(folder / "model.keras")
     expected = np.asarray(keras_model(images.astype(np.float32), training=False))
     for rows in (batch, batch[:1], batch[:7]):  # batch sizes change: the interpreter resizes
