@@ -88,7 +88,8 @@ def test_a_flood_of_refused_attempts_logs_one_line(
 
 def test_a_reload_storm_is_served_one_scan_at_a_time(iris_registry: Path) -> None:
     with make_client(iris_registry, admin_token="s3cret") as client:
-        assert train(["--quick", "--model", "iris-svm", "--registry-dir", str(iris_registry)]) == 0
+        quick = ["--quick", "--model", "iris-svm", "--registry-dir", str(iris_registry)]
+        assert train(quick) == NOT_PROMOTED
 
         def reload() -> dict[str, list[str]]:
             headers = {"Authorization": "Bearer s3cret"}
