@@ -90,6 +90,11 @@ class AdminDisabledError(ServiceError):
     code = "admin_disabled"
 
 
+class RegistryNotWritableError(ServiceError):
+    status_code = 503
+    code = "registry_not_writable"
+
+
 class NotReadyError(ServiceError):
     status_code = 503
     code = "not_ready"

@@ -209,3 +209,35 @@ class ErrorResponse(BaseModel):
     """Every non-2xx response has this body."""
 
     error: ErrorBody
+
+
+class Share(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1)
+    weight: float | None = Field(None, gt=0, le=1, description="canary: share of requests")
+    fraction: float | None = Field(None, gt=0, le=1, description="shadow: share scored")
+
+
+class LabelTarget(BaseModel):
+    """What a label points at: one version, with an optional canary or shadow."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"version": 3},
+                {"version": 3, "canary": {"version": 4, "weight": 0.1}},
+                {"version": 3, "shadow": {"version": 4, "fraction": 1.0}},
+            ]
+        },
+    )
+
+    version: int = Field(ge=1)
+    canary: Share | None = None
+    shadow: Share | None = None
+
+
+class LabelsResponse(BaseModel):
+    name: str
+    labels: dict[str, dict[str, Any]]
