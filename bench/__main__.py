@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,10 +19,12 @@ from bench.report import liveness_lines, memory_lines
 from bench.rounds import Rounds, say
 from bench.scenarios import HOSTILE, PEAK_MEMORY, chosen
 from bench.servers import serve
+from bench.shadow import shadow_registry
 from bench.summary import Figures, summarise
 
 FLOOR_PORT, APP_PORT, BATCHING_PORT, TWO_CORES_PORT, RAW_FLOOR_PORT, MEMORY_PORT = range(8701, 8707)
 BASELINE_PORT = 8707
+SHADOW_PORT = 8708
 HOSTILE_CLIENTS = 8
 IN_FLIGHT = 8
 
@@ -196,6 +199,22 @@ def main(argv: list[str] | None = None) -> int:
                     for scenario in scenarios:
                         if scenario.server == "batching":
                             rounds.measure(batching_server, scenario, server, "batching off")
+            shadow_scenarios = [s for s in scenarios if s.server == "shadow" and s.against]
+            if shadow_scenarios:
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-shadow-"))
+                registry = shadow_registry(args.models_dir, Path(folder))
+                say(f"  shadow: {registry} on CPU 0, version 1 shadowed by a copy of itself")
+                with serve(
+                    "app.main:create_app",
+                    SHADOW_PORT,
+                    {**app_env, "SERVING_MODELS_DIR": str(registry), "SERVING_BATCHING": "false"},
+                    server_cpu,
+                    "/health/ready",
+                    2,
+                ) as shadow_server:
+                    for scenario in shadow_scenarios:
+                        other = by_name[scenario.against or ""]
+                        rounds.measure(shadow_server, scenario, None, scenario.against_label, other)
             two_core_scenarios = [s for s in scenarios if s.server == "two-cores"]
             if two_core_scenarios and not two_cores:
                 say("  two cores against one: skipped, this process may use only one CPU")

@@ -19,6 +19,8 @@ IRIS_V2 = "iris-logistic-regression, 1 row, V2 JSON"
 IRIS_TFSERVING = "iris-logistic-regression, 1 row, TF Serving :predict"
 BATCH_JSON = "mnist-mlp, 64 images UINT8 [64, 28, 28], V2 JSON"
 BATCH_BINARY = "mnist-mlp, 64 images UINT8 [64, 28, 28], V2 binary"
+SHADOW_ON = "iris-logistic-regression, 1 row, production shadowed by a copy"
+SHADOW_OFF = "iris-logistic-regression, 1 row, version 1 pinned (no shadow)"
 # With --baseline, these are also sent to an earlier commit's server, side by side.
 AGAINST_BASELINE = frozenset(
     {IRIS, "mnist-cnn, 28x28 PNG upload", "mnist-cnn, 280x280 RGBA PNG upload"}
@@ -30,7 +32,8 @@ class Scenario:
     """One request sent by `connections` clients to one of the run's servers."""
 
     name: str
-    # "floor", "app" (batching off, CPU 0), "batching" (batching on) or "two-cores" (CPUs 0 and 1)
+    # "floor", "app" (batching off, CPU 0), "batching" (batching on), "two-cores" (CPUs 0 and
+    # 1) or "shadow" (bench/shadow.py's registry, CPU 0)
     server: str
     request: Request
     concurrency: tuple[int, ...] = (1, 16)
@@ -122,6 +125,24 @@ def build(mnist_dir: Path | None) -> list[Scenario]:
             upload("mnist-cnn", payloads.digit_png_280_rgba(digit)),
         ),
         Scenario("mnist-cnn, 1 row, batching on", "batching", predict("mnist-cnn", pixels)),
+        Scenario(
+            SHADOW_OFF,
+            "shadow",
+            Request(
+                "/v1/models/iris-logistic-regression/versions/1/predict",
+                payloads.json_body(payloads.iris_rows(1)),
+                JSON,
+            ),
+            concurrency=(16,),
+        ),
+        Scenario(
+            SHADOW_ON,
+            "shadow",
+            predict("iris-logistic-regression", payloads.iris_rows(1)),
+            concurrency=(16,),
+            against=SHADOW_OFF,
+            against_label="no shadow",
+        ),
         # Against the same request to the one-core server; one client leaves a second core idle.
         Scenario(
             TWO_CORES,

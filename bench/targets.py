@@ -1,4 +1,4 @@
-"""The targets of issues 11 and 10, then the earlier ones, checked against one run's figures."""
+"""The targets of issues 14, 11 and 10, then the earlier ones, checked against one run's figures."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bench.liveness import LivenessResult
 from bench.memory import MemoryResult
 from bench.report import Row
-from bench.scenarios import BATCH_BINARY, IRIS, IRIS_V2, TWO_CORES
+from bench.scenarios import BATCH_BINARY, IRIS, IRIS_V2, SHADOW_ON, TWO_CORES
 
 IRIS_RAW_RATIO = 0.35
 LIVE_P99_MS = 20.0
@@ -95,7 +95,20 @@ def _batching(rows: list[Row]) -> Verdict | None:
     )
 
 
+def _shadow(rows: list[Row]) -> Verdict | None:
+    row = _find(rows, SHADOW_ON, 16)
+    if row is None or row.p99_versus is None:
+        return None
+    return Verdict(
+        "one Iris row, c16, one core: p99 with a shadow version scoring every request <= 1.1 x "
+        "without",
+        f"p99 {row.p99_versus:.2f} x ({row.rps_versus:.2f} x req/s)",
+        row.p99_versus <= 1.1,
+    )
+
+
 ROW_CHECKS = [
+    _shadow,
     _versus(
         "one Iris row over V2 JSON, iris-logistic-regression, c16: >= 0.9 x the native "
         "dialect's req/s",
