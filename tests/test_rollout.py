@@ -99,7 +99,9 @@ def test_canary_weight_holds_and_a_request_key_is_sticky(
     target = {"version": 1, "canary": {"version": 2, "weight": 0.2}}
     labels.change(iris_registry / "iris-svm", "production", target, "test")
     with httpx.Client(base_url=server.base_url) as client:
-        until(lambda: client.get("/v1/models/iris-svm").json()["labels"].get("production") == target)
+        until(
+            lambda: client.get("/v1/models/iris-svm").json()["labels"].get("production") == target
+        )
         answers = Counter(version(client) for _ in range(2000))
         share = answers["2"] / 2000
         # Binomial: sd = sqrt(0.2 x 0.8 / 2000) = 0.009; 4 sd either side.
@@ -117,7 +119,9 @@ def test_shadow_agreement_is_reported(server: ServerProcess, iris_registry: Path
     target = {"version": 1, "shadow": {"version": 2, "fraction": 1.0}}
     labels.change(iris_registry / "iris-svm", "production", target, "test")
     with httpx.Client(base_url=server.base_url) as client:
-        until(lambda: client.get("/v1/models/iris-svm").json()["labels"].get("production") == target)
+        until(
+            lambda: client.get("/v1/models/iris-svm").json()["labels"].get("production") == target
+        )
         rows = [IRIS_ROW, [6.7, 3.0, 5.2, 2.3], [5.9, 2.8, 4.3, 1.3]]
         for _ in range(40):
             response = client.post("/v1/models/iris-svm/predict", json={"instances": rows})
