@@ -108,7 +108,7 @@ def test_blank_image_returns_422(client: TestClient) -> None:
         IMAGE, files={"file": ("blank.png", png_bytes(Image.new("L", (50, 50), 255)))}
     )
     code, name = _error_code(response)
-    assert (code, name) == (422, "invalid_image")
+    assert (code, name) == (422, "blank_image")
     assert "blank" in response.json()["error"]["message"]
 
 

@@ -1,0 +1,228 @@
+"""Find a digit's ink in a picture the way a person would: take away the paper and its light,
+measure the noise, keep the marks that stand out from it and belong to the digit.
+
+Photos of paper have uneven light (gradients, vignetting, shadows), sensor noise and JPEG
+artefacts; a fixed fraction of the darkest value no longer separates ink from paper there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+from scipy import ndimage
+
+from app.errors import BlankImageError
+
+Pixels = npt.NDArray[np.float64]
+# A picture whose frame (its outermost pixels) varies by no more than this is clean: drawn,
+# scanned or on a transparent canvas; its one frame level is the paper (MNIST's own digits, and
+# the pictures that worked before photos did, are read exactly as before).
+CLEAN_FRAME = 2 / 255
+# The paper under the ink is estimated on a thumbnail this many pixels on its long side, by
+# a morphological closing (an opening for bright ink): it fills strokes narrower than its
+# square and keeps what changes slowly or in steps, like light, vignetting and shadow edges.
+THUMB_SIDE = 160
+POLARITY_SIDE = 32  # and the polarity on a smaller one, by a median filter
+POLARITY_WINDOW = 0.7  # of its short side
+PAPER_SQUARE = 0.45  # of the thumbnail's short side: wider than any digit's strokes
+# A paper estimate whose middle 90 % varies less than this (0-1) is flat: clean scans and
+# drawings keep one background level, not the slightly uneven one of a closing.
+FLAT_RANGE = 0.03
+DARKEST_PAPER = 0.05  # paper darker than this is read as this dark
+# Ink stands out when its smoothed contrast with the paper reaches this many times the noise
+# (the median absolute deviation over the picture) and MIN_CONTRAST of full scale. Measured
+# with `python -m bench digits --measure` on 150 pictures of each style: the strongest mark of
+# a blank photo reaches 14.8 times its noise, the digit of a photo 34.2 times or more (canvas
+# drawings 173); 22 is about the middle, in ratio. MIN_CONTRAST is the rule before photos.
+STANDS_OUT_SIGMAS = 22.0
+MIN_CONTRAST = 0.05
+# Marks are traced down to this many noise levels (hysteresis below STANDS_OUT_SIGMAS).
+TRACE_SIGMAS = 3.0
+# Marks are found on the contrast averaged over squares of 1/150 of the picture's long side
+# (none below 150 pixels: a small picture's strokes are a few pixels wide).
+SMOOTHING = 300
+# ... and down to this share of the strongest mark: fainter ink is cut by INK_THRESHOLD anyway,
+# and a faint haze (a shadow's rim) must not join a digit to the frame's edge.
+TRACE_SHARE = 0.15
+NOISE_FLOOR = 1 / 255  # 8-bit quantisation: clean pictures have no other noise
+# Pieces with less ink than this share of the largest are specks of dust or noise.
+SPECK_SHARE = 0.02
+
+
+def _thumbnail(grey: Pixels, side: int) -> tuple[Pixels, int]:
+    """`grey` averaged down by an integer factor to at most `side` pixels on its long side."""
+    factor = max(1, math.ceil(max(grey.shape) / side))
+    if factor == 1:
+        return grey, 1
+    height, width = grey.shape[0] // factor, grey.shape[1] // factor
+    blocks = grey[: height * factor, : width * factor].reshape(height, factor, width, factor)
+    return blocks.mean(axis=(1, 3)), factor
+
+
+def _enlarge(small: Pixels, factor: int, shape: tuple[int, ...]) -> Pixels:
+    """A thumbnail of `factor` x `factor` blocks back to `shape`, bilinearly (in C: Pillow)."""
+    height, width = shape
+    thumb = np.ascontiguousarray(small, dtype=np.float32)
+    image = Image.frombytes("F", (thumb.shape[1], thumb.shape[0]), thumb.tobytes())
+    size = (thumb.shape[1] * factor, thumb.shape[0] * factor)
+    large = np.frombuffer(image.resize(size, Image.Resampling.BILINEAR).tobytes(), np.float32)
+    # The pixels left over by whole blocks (fewer than `factor`) are held at the edge.
+    extra = ((0, height - size[1]), (0, width - size[0]))
+    return np.pad(large.reshape(size[1], size[0]), extra, mode="edge")
+
+
+def _bright_ink(grey: Pixels) -> bool:
+    """Whether ink is brighter than its paper: ink is the rarer extreme, once the light's slow
+    changes are taken away by a median over most of the picture (more than the digit: ink is
+    the minority there, and medians keep the steps of shadow edges)."""
+    thumb, _ = _thumbnail(grey, POLARITY_SIDE)
+    window = max(3, round(min(thumb.shape) * POLARITY_WINDOW))
+    rough = thumb - ndimage.median_filter(thumb, size=window, mode="nearest")
+    darkest, brightest = np.percentile(rough, [0.1, 99.9])
+    return bool(brightest > -darkest)
+
+
+def _fill(fill: Callable[..., Pixels], thumb: Pixels, square: int, bright_ink: bool) -> Pixels:
+    """The paper under `thumb`: its strokes narrower than `square` filled by `fill`.
+
+    Beyond the frame the light goes on changing as it did: a square cut short by the frame's
+    edge, or an edge-held copy, would leave a band of false ink along it where light changes
+    fast (vignetting, shadows reaching the edge). So the picture is framed by a point
+    reflection of itself, which fails only where ink is near the edge (reflected, dark ink is
+    bright paper), and by one of a first estimate of the paper, which fails only where light
+    changes at the edge. Each errs by making the paper too far from the ink: the nearer wins.
+    """
+    rough = fill(thumb, size=square, mode="nearest")
+    estimates = []
+    for frame in (thumb, rough):
+        padded = np.pad(frame, square, mode="reflect", reflect_type="odd")
+        padded[square:-square, square:-square] = thumb
+        estimates.append(fill(padded, size=square, mode="nearest")[square:-square, square:-square])
+    nearer = np.maximum if bright_ink else np.minimum
+    return np.asarray(nearer(*estimates))
+
+
+def contrast(grey: Pixels, bright_ink: bool | None) -> tuple[Pixels, Pixels | float]:
+    """How far each pixel stands from the paper under it, ink positive (signed, 0-1 scale),
+    and what ink's contrast is a share of: for dark ink the paper's brightness there (light
+    multiplies what paper and ink reflect, so the share is the same in a shadow as in full
+    light), 1 for bright ink. `bright_ink` None: the polarity is found."""
+    if bright_ink is None:
+        bright_ink = _bright_ink(grey)
+    thumb, factor = _thumbnail(grey, THUMB_SIDE)
+    square = max(3, round(min(thumb.shape) * PAPER_SQUARE))
+    fill = ndimage.grey_opening if bright_ink else ndimage.grey_closing
+    paper = _fill(fill, thumb, square, bright_ink)
+    low, high = np.percentile(paper, [5, 95])
+    if high - low < FLAT_RANGE:
+        background: Pixels | float = float(np.median(paper))
+    else:
+        background = _enlarge(paper, factor, grey.shape)
+    if bright_ink:
+        return grey - background, 1.0
+    return background - grey, np.maximum(background, DARKEST_PAPER)
+
+
+def noise_level(signed: Pixels) -> tuple[float, float]:
+    """The paper's level and its noise's standard deviation, from the spread below the median
+    (ink only adds values above it: a large digit would inflate a plain median deviation)."""
+    step = max(1, math.isqrt(signed.size // 65536))
+    lower, centre = np.percentile(signed[::step, ::step], [25, 50])
+    return float(centre), max(NOISE_FLOOR, float(centre - lower) / 0.6745)
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The connected marks that differ from the paper by more than the noise."""
+
+    signed: Pixels  # each pixel's contrast with the paper, ink positive, median 0
+    paper: Pixels | float  # what the contrast is a share of (see `contrast`)
+    smooth: Pixels  # the contrast averaged over a few pixels
+    noise: float  # the standard deviation of `smooth` on bare paper
+    labels: npt.NDArray[np.int32]  # 0: paper; k: the k-th mark
+    masses: Pixels  # per label (0 too), the sum of its contrast
+    inner: npt.NDArray[np.bool_]  # per label (0 too), whether it keeps off the frame's edge
+
+    @property
+    def peak(self) -> float:
+        """The strongest smoothed contrast of any mark."""
+        return float(self.smooth.max())
+
+    def standing_out(self, strong: float) -> list[int]:
+        """The labels of the marks that reach `strong`: those off the frame's edge, unless
+        there are none (a mark along the edge is the paper's or the table's, or a digit cut
+        by it)."""
+        marks = np.unique(self.labels[self.smooth >= strong]).tolist()
+        marks = [label for label in marks if label]
+        return [label for label in marks if self.inner[label]] or marks
+
+
+def find_marks(grey: Pixels, bright_ink: bool | None) -> Marks:
+    """The picture's marks, traced on a smoothed contrast down to TRACE_SIGMAS of noise and
+    TRACE_SHARE of the strongest."""
+    # Marks are found in grey levels, where the sensor's noise is the same in light and shadow.
+    signed, paper = contrast(grey.astype(np.float32), bright_ink)
+    # Smoothed over a few pixels for finding marks: noise shrinks, strokes do not.
+    size = round(max(grey.shape) / SMOOTHING) * 2 + 1
+    smooth = ndimage.uniform_filter(signed, size, mode="nearest") if size > 1 else signed
+    centre, noise = noise_level(smooth)
+    signed, smooth = signed - centre, smooth - centre
+    trace = max(TRACE_SIGMAS * noise, MIN_CONTRAST / 2, TRACE_SHARE * float(smooth.max()))
+    labels, count = ndimage.label(smooth > trace)
+    sums = np.bincount(labels.ravel(), weights=signed.ravel(), minlength=count + 1)
+    masses = np.asarray(sums, dtype=np.float64)
+    margin = size // 2 + 1  # the smoothing reaches this far in from the frame
+    frame = [labels[:margin], labels[-margin:], labels[:, :margin].T, labels[:, -margin:].T]
+    on_edge = np.zeros(count + 1, dtype=bool)
+    on_edge[np.concatenate([part.ravel() for part in frame])] = True
+    return Marks(signed, paper, smooth, noise, labels, masses, ~on_edge)
+
+
+def _blank(peak: float, noise: float, strong: float) -> BlankImageError:
+    return BlankImageError(
+        f"The image is blank: no ink stands out from the background. Its strongest mark "
+        f"differs from the paper by {peak * 255:.0f} grey levels, {peak / noise:.1f} times the "
+        f"noise ({noise * 255:.1f} levels); ink must reach {strong * 255:.0f}."
+    )
+
+
+def _clean_ink(grey: Pixels, bright_ink: bool | None) -> Pixels | None:
+    """The ink of a clean picture (a drawing, a scan, a transparent canvas: a frame of one
+    grey level), as the difference from that level; None for any other picture."""
+    frame = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    paper = float(frame.min())
+    if float(frame.max()) - paper > CLEAN_FRAME:
+        return None
+    if bright_ink is None:
+        bright_ink = float(grey.max()) - paper > paper - float(grey.min())
+    ink = grey - paper if bright_ink else paper - grey
+    strong = max(STANDS_OUT_SIGMAS * NOISE_FLOOR, MIN_CONTRAST)
+    peak = float(ink.max())
+    if peak < strong:
+        raise _blank(peak, NOISE_FLOOR, strong)
+    return np.clip(ink, 0.0, None)
+
+
+def digit_ink(grey: Pixels, bright_ink: bool | None = None) -> Pixels:
+    """The digit's ink, bright on 0, every other mark removed; BlankImageError if none
+    stands out from the picture's noise."""
+    clean = _clean_ink(grey, bright_ink)
+    if clean is not None:
+        return clean
+    marks = find_marks(grey, bright_ink)
+    strong = max(STANDS_OUT_SIGMAS * marks.noise, MIN_CONTRAST)
+    candidates = marks.standing_out(strong)
+    if not candidates:
+        raise _blank(marks.peak, marks.noise, strong)
+    main = max(candidates, key=lambda label: marks.masses[label])
+    kept = np.zeros(len(marks.inner), dtype=bool)
+    for label in candidates:
+        # Pieces with far less ink than the digit's main stroke are specks of dust or noise.
+        kept[label] = marks.masses[label] >= SPECK_SHARE * marks.masses[main]
+    ink = np.where(kept[marks.labels], np.clip(marks.signed, 0, None) / marks.paper, 0)
+    return np.asarray(ink, dtype=np.float64)
