@@ -184,3 +184,11 @@ def preprocess(data: bytes, max_pixels: int) -> Pixels:
     """Bytes of an uploaded image -> 28x28 floats, 0 background, 255 full ink."""
     return to_mnist(ink_map(decode(data, max_pixels)))
 
+
+def digits_png(digits: npt.NDArray[np.float64]) -> bytes:
+    """A (n, 784) batch of digits as one 8-bit greyscale PNG, 28 high and 28 x n wide."""
+    tiles = digits.reshape(-1, 28, 28).clip(0, 255).round().astype(np.uint8)
+    strip = np.ascontiguousarray(tiles.transpose(1, 0, 2).reshape(28, -1))
+    buffer = io.BytesIO()
+    Image.frombytes("L", (strip.shape[1], 28), strip.tobytes()).save(buffer, "PNG")
+    return buffer.getvalue()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from app.asgi import header, media_type
 from app.dataplane import DataPlane, Prediction
 from app.errors import InvalidRequestError, UnsupportedInputError, UnsupportedMediaTypeError
-from app.imaging import MEDIA_TYPES
+from app.imaging import MEDIA_TYPES, digits_png
 from app.protocols import native_docs
 from app.protocols.multipart import file_parts
 from app.protocols.native_codec import (
@@ -78,29 +78,53 @@ async def predict(plane: DataPlane, call: Call) -> Reply:
     return _reply(await plane.predict(model, batch), options)
 
 
-async def predict_image(plane: DataPlane, call: Call) -> Reply:
-    """Images, as multipart `file` parts or one raw body -> one prediction per image."""
+def _image_model(plane: DataPlane, call: Call) -> LoadedModel:
+    """The model the path names, if it takes images."""
     model = _resolve(plane, call)
     if model.metadata.input.kind != "image":
         raise UnsupportedInputError(
             f"Model '{model.metadata.name}' takes tabular rows, not images: "
             f"POST JSON to /v1/models/{model.metadata.name}/predict."
         )
-    options = _options(call, model)
+    return model
+
+
+async def _image_payloads(plane: DataPlane, call: Call) -> list[bytes]:
+    """The uploaded images: multipart `file` parts or one raw body."""
     declared, limit = media_type(call.scope), plane.settings.max_batch_rows
     if declared == "multipart/form-data":
         content_type = header(call.scope, b"content-type") or b""
-        payloads = await plane.decode(
+        payloads: list[bytes] = await plane.decode(
             len(call.body), file_parts, call.body, content_type, b"file", limit
         )
-    elif declared in RAW_IMAGE_TYPES:
-        payloads = [call.body]
-    else:
-        raise UnsupportedMediaTypeError(
-            f"Content type '{declared or 'none'}' is not accepted: send multipart/form-data "
-            f"with one or more 'file' parts, or a raw body of type {', '.join(MEDIA_TYPES)}."
+        return payloads
+    if declared in RAW_IMAGE_TYPES:
+        return [call.body]
+    raise UnsupportedMediaTypeError(
+        f"Content type '{declared or 'none'}' is not accepted: send multipart/form-data "
+        f"with one or more 'file' parts, or a raw body of type {', '.join(MEDIA_TYPES)}."
+    )
+
+
+async def predict_image(plane: DataPlane, call: Call) -> Reply:
+    """Images, as multipart `file` parts or one raw body -> one prediction per image."""
+    model = _image_model(plane, call)
+    options = _options(call, model)
+    batch = await plane.images(await _image_payloads(plane, call))
+    return _reply(await plane.predict(model, batch), options)
+
+
+async def preprocess_image(plane: DataPlane, call: Call) -> Reply:
+    """Images as for predict/image -> the 28x28 digits the model would see, side by side in
+    one greyscale PNG, for debugging."""
+    _image_model(plane, call)
+    if call.scope.get("query_string"):
+        raise InvalidRequestError(
+            "query: preprocess/image takes no query parameters",
+            [{"loc": ["query"], "message": "no parameters are taken"}],
         )
-    return _reply(await plane.predict(model, await plane.images(payloads)), options)
+    digits = await plane.images(await _image_payloads(plane, call))
+    return Reply(200, digits_png(digits), [(b"content-type", b"image/png")])
 
 
 POST = frozenset({"POST"})
@@ -123,5 +147,8 @@ ROUTES = [
         predict_image,
         error_reply,
         native_docs.IMAGE_VERSION,
+    ),
+    DataRoute(
+        PREFIX + "/preprocess/image", POST, preprocess_image, error_reply, native_docs.PREPROCESS
     ),
 ]
