@@ -52,6 +52,11 @@ TRACE_SHARE = 0.15
 NOISE_FLOOR = 1 / 255  # 8-bit quantisation: clean pictures have no other noise
 # Pieces with less ink than this share of the largest are specks of dust or noise.
 SPECK_SHARE = 0.02
+# Pieces of the digit other than its main stroke lie within this share of the main stroke's
+# height and width of it (a 5's bar, a 4's open top); marks farther off are something else.
+NEAR_SHARE = 0.5
+# Ink below this share of the strongest is kept only within a smoothing square of stronger ink.
+CORE_SHARE = 0.5
 
 
 def _thumbnail(grey: Pixels, side: int) -> tuple[Pixels, int]:
@@ -142,7 +147,8 @@ class Marks:
 
     signed: Pixels  # each pixel's contrast with the paper, ink positive, median 0
     paper: Pixels | float  # what the contrast is a share of (see `contrast`)
-    smooth: Pixels  # the contrast averaged over a few pixels
+    smooth: Pixels  # the contrast averaged over squares `smoothing` pixels wide
+    smoothing: int
     noise: float  # the standard deviation of `smooth` on bare paper
     labels: npt.NDArray[np.int32]  # 0: paper; k: the k-th mark
     masses: Pixels  # per label (0 too), the sum of its contrast
@@ -180,7 +186,7 @@ def find_marks(grey: Pixels, bright_ink: bool | None) -> Marks:
     frame = [labels[:margin], labels[-margin:], labels[:, :margin].T, labels[:, -margin:].T]
     on_edge = np.zeros(count + 1, dtype=bool)
     on_edge[np.concatenate([part.ravel() for part in frame])] = True
-    return Marks(signed, paper, smooth, noise, labels, masses, ~on_edge)
+    return Marks(signed, paper, smooth, size, noise, labels, masses, ~on_edge)
 
 
 def _blank(peak: float, noise: float, strong: float) -> BlankImageError:
@@ -220,9 +226,33 @@ def digit_ink(grey: Pixels, bright_ink: bool | None = None) -> Pixels:
     if not candidates:
         raise _blank(marks.peak, marks.noise, strong)
     main = max(candidates, key=lambda label: marks.masses[label])
+    # Pieces with far less ink than the digit's main stroke are specks of dust or noise.
+    pieces = [
+        label for label in candidates if marks.masses[label] >= SPECK_SHARE * marks.masses[main]
+    ]
+    numbers = np.zeros(len(marks.inner), dtype=np.int32)
+    numbers[pieces] = np.arange(1, len(pieces) + 1)
+    boxes = ndimage.find_objects(numbers[marks.labels])
+    rows, cols = boxes[pieces.index(main)]
+    # The pieces of a digit lie near each other: within half the main stroke's size of it.
+    near_rows = _grown(rows, NEAR_SHARE)
+    near_cols = _grown(cols, NEAR_SHARE)
     kept = np.zeros(len(marks.inner), dtype=bool)
-    for label in candidates:
-        # Pieces with far less ink than the digit's main stroke are specks of dust or noise.
-        kept[label] = marks.masses[label] >= SPECK_SHARE * marks.masses[main]
+    for label, (piece_rows, piece_cols) in zip(pieces, boxes, strict=True):
+        kept[label] = _overlap(piece_rows, near_rows) and _overlap(piece_cols, near_cols)
     ink = np.where(kept[marks.labels], np.clip(marks.signed, 0, None) / marks.paper, 0)
-    return np.asarray(ink, dtype=np.float64)
+    # Faint ink only at the edge of strokes (blur, anti-aliasing): a shadow's rim that the
+    # paper's estimate missed may touch the digit, but it reaches far from its strokes.
+    core = ink >= CORE_SHARE * float(ink.max())
+    reach = 2 * marks.smoothing + 1
+    near = ndimage.uniform_filter(core.astype(np.float32), reach, mode="constant") > 0
+    return np.asarray(np.where(near, ink, 0), dtype=np.float64)
+
+
+def _grown(span: slice, share: float) -> tuple[float, float]:
+    margin = (span.stop - span.start) * share
+    return span.start - margin, span.stop + margin
+
+
+def _overlap(span: slice, near: tuple[float, float]) -> bool:
+    return span.start < near[1] and span.stop > near[0]

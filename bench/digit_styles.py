@@ -48,7 +48,7 @@ class Sample:
     ink: Floats | None  # 0-1, cropped around the digit
 
 
-def test_digits(mnist_dir: Path) -> tuple[Digit, npt.NDArray[np.uint8]]:
+def mnist_test_split(mnist_dir: Path) -> tuple[Digit, npt.NDArray[np.uint8]]:
     """The MNIST test split: (10000, 28, 28) uint8 with bright ink, and the labels."""
     images = read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz", 3)
     labels = read_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz", 1)
@@ -157,7 +157,7 @@ def render(style: str, digit: Digit | None, rng: np.random.Generator) -> tuple[b
 
 def samples(mnist_dir: Path, per_style: int, seed: int = SEED) -> Iterator[Sample]:
     """`per_style` pictures of each style, from MNIST test digits picked with a fixed seed."""
-    images, labels = test_digits(mnist_dir)
+    images, labels = mnist_test_split(mnist_dir)
     for number, style in enumerate(STYLES):
         rng = np.random.default_rng([seed, number])
         picks = rng.choice(len(images), per_style, replace=False)

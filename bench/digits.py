@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.digit_styles import STYLES, Sample, samples, test_digits
+from bench.digit_styles import STYLES, Sample, mnist_test_split, samples
 from bench.payloads import multipart_files, png
 from bench.servers import serve
 
@@ -80,7 +80,7 @@ def mnist_pngs(mnist_dir: Path, count: int) -> tuple[list[tuple[bytes, str]], li
     """The first `count` MNIST test digits as 28x28 greyscale PNGs, as MNIST stores them."""
     from PIL import Image
 
-    images, labels = test_digits(mnist_dir)
+    images, labels = mnist_test_split(mnist_dir)
     files = [(png(Image.fromarray(d, mode="L")), "image/png") for d in images[:count]]
     return files, [int(label) for label in labels[:count]]
 
