@@ -250,9 +250,11 @@ def digit_ink(grey: Pixels, bright_ink: bool | None = None) -> Pixels:
 
 
 def _grown(span: slice, share: float) -> tuple[float, float]:
-    margin = (span.stop - span.start) * share
-    return span.start - margin, span.stop + margin
+    """A box's side, grown by `share` of its length at each end."""
+    start, stop = int(span.start), int(span.stop)
+    margin = (stop - start) * share
+    return start - margin, stop + margin
 
 
 def _overlap(span: slice, near: tuple[float, float]) -> bool:
-    return span.start < near[1] and span.stop > near[0]
+    return bool(span.start < near[1] and span.stop > near[0])
