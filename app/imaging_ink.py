@@ -23,6 +23,8 @@ Pixels = npt.NDArray[np.float64]
 # scanned or on a transparent canvas; its one frame level is the paper (MNIST's own digits, and
 # the pictures that worked before photos did, are read exactly as before).
 CLEAN_FRAME = 2 / 255
+# Other pictures (photos) are read averaged down to at most this many pixels.
+PHOTO_PIXELS = 512 * 512
 # The paper under the ink is estimated on a thumbnail this many pixels on its long side, by
 # a morphological closing (an opening for bright ink): it fills strokes narrower than its
 # square and keeps what changes slowly or in steps, like light, vignetting and shadow edges.
@@ -37,9 +39,9 @@ DARKEST_PAPER = 0.05  # paper darker than this is read as this dark
 # Ink stands out when its smoothed contrast with the paper reaches this many times the noise
 # (the median absolute deviation over the picture) and MIN_CONTRAST of full scale. Measured
 # with `python -m bench digits --measure` on 150 pictures of each style: the strongest mark of
-# a blank photo reaches 14.8 times its noise, the digit of a photo 34.2 times or more (canvas
-# drawings 173); 22 is about the middle, in ratio. MIN_CONTRAST is the rule before photos.
-STANDS_OUT_SIGMAS = 22.0
+# a blank photo reaches 16.2 times its noise, the digit of a photo 35.5 times or more (canvas
+# drawings 173); 24 is the middle, in ratio. MIN_CONTRAST is the rule before photos.
+STANDS_OUT_SIGMAS = 24.0
 MIN_CONTRAST = 0.05
 # Marks are traced down to this many noise levels (hysteresis below STANDS_OUT_SIGMAS).
 TRACE_SIGMAS = 3.0
@@ -62,11 +64,16 @@ CORE_SHARE = 0.5
 def _thumbnail(grey: Pixels, side: int) -> tuple[Pixels, int]:
     """`grey` averaged down by an integer factor to at most `side` pixels on its long side."""
     factor = max(1, math.ceil(max(grey.shape) / side))
+    return _averaged(grey, factor), factor
+
+
+def _averaged(grey: Pixels, factor: int) -> Pixels:
+    """`grey` averaged over blocks of `factor` x `factor` pixels (a partial last one dropped)."""
     if factor == 1:
-        return grey, 1
+        return grey
     height, width = grey.shape[0] // factor, grey.shape[1] // factor
     blocks = grey[: height * factor, : width * factor].reshape(height, factor, width, factor)
-    return blocks.mean(axis=(1, 3)), factor
+    return np.asarray(blocks.mean(axis=(1, 3)))
 
 
 def _enlarge(small: Pixels, factor: int, shape: tuple[int, ...]) -> Pixels:
@@ -169,8 +176,10 @@ class Marks:
 
 
 def find_marks(grey: Pixels, bright_ink: bool | None) -> Marks:
-    """The picture's marks, traced on a smoothed contrast down to TRACE_SIGMAS of noise and
-    TRACE_SHARE of the strongest."""
+    """The picture's marks (at most PHOTO_PIXELS of it), traced on a smoothed contrast down to
+    TRACE_SIGMAS of noise and TRACE_SHARE of the strongest."""
+    # A photo's digit fills a fifth of its height or more: a quarter megapixel is plenty.
+    grey = _averaged(grey, max(1, math.ceil(math.sqrt(grey.size / PHOTO_PIXELS))))
     # Marks are found in grey levels, where the sensor's noise is the same in light and shadow.
     signed, paper = contrast(grey.astype(np.float32), bright_ink)
     # Smoothed over a few pixels for finding marks: noise shrinks, strokes do not.
