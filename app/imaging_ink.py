@@ -213,14 +213,17 @@ def _clean_ink(grey: Pixels, bright_ink: bool | None) -> Pixels | None:
     paper = float(frame.min())
     if float(frame.max()) - paper > CLEAN_FRAME:
         return None
+    darkest, brightest = float(grey.min()), float(grey.max())
     if bright_ink is None:
-        bright_ink = float(grey.max()) - paper > paper - float(grey.min())
-    ink = grey - paper if bright_ink else paper - grey
+        bright_ink = brightest - paper > paper - darkest
     strong = max(STANDS_OUT_SIGMAS * NOISE_FLOOR, MIN_CONTRAST)
-    peak = float(ink.max())
+    peak = brightest - paper if bright_ink else paper - darkest
     if peak < strong:
         raise _blank(peak, NOISE_FLOOR, strong)
-    return np.clip(ink, 0.0, None)
+    if bright_ink:
+        # (A transparent canvas's opacity is its ink as it is: no copy.)
+        return grey if paper == darkest == 0 else np.clip(grey - paper, 0.0, None)
+    return np.clip(paper - grey, 0.0, None)
 
 
 def digit_ink(grey: Pixels, bright_ink: bool | None = None) -> Pixels:
