@@ -63,12 +63,18 @@ CORE_SHARE = 0.5
 
 def _thumbnail(grey: Pixels, side: int) -> tuple[Pixels, int]:
     """`grey` averaged down by an integer factor to at most `side` pixels on its long side."""
-    factor = max(1, math.ceil(max(grey.shape) / side))
-    return _averaged(grey, factor), factor
+    factor = math.ceil(max(grey.shape) / side)
+    return _averaged(grey, factor), _factor(grey, factor)
+
+
+def _factor(grey: Pixels, factor: int) -> int:
+    return max(1, min(factor, *grey.shape))
 
 
 def _averaged(grey: Pixels, factor: int) -> Pixels:
-    """`grey` averaged over blocks of `factor` x `factor` pixels (a partial last one dropped)."""
+    """`grey` averaged over blocks of `factor` x `factor` pixels (a partial last one dropped;
+    never fewer than one block across, however thin the picture)."""
+    factor = _factor(grey, factor)
     if factor == 1:
         return grey
     height, width = grey.shape[0] // factor, grey.shape[1] // factor
@@ -179,7 +185,7 @@ def find_marks(grey: Pixels, bright_ink: bool | None) -> Marks:
     """The picture's marks (at most PHOTO_PIXELS of it), traced on a smoothed contrast down to
     TRACE_SIGMAS of noise and TRACE_SHARE of the strongest."""
     # A photo's digit fills a fifth of its height or more: a quarter megapixel is plenty.
-    grey = _averaged(grey, max(1, math.ceil(math.sqrt(grey.size / PHOTO_PIXELS))))
+    grey = _averaged(grey, math.ceil(math.sqrt(grey.size / PHOTO_PIXELS)))
     # Marks are found in grey levels, where the sensor's noise is the same in light and shadow.
     signed, paper = contrast(grey.astype(np.float32), bright_ink)
     # Smoothed over a few pixels for finding marks: noise shrinks, strokes do not.

@@ -321,3 +321,20 @@ def test_preprocessing_a_worst_25_megapixel_png_stays_under_256_mb() -> None:
         [sys.executable, "-c", PEAK_RSS], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert float(done.stdout) < 256, done.stdout
+
+
+@pytest.mark.parametrize(
+    "shape", [(1, 5000), (5000, 1), (2, 9000), (9000, 3), (3, 300), (40, 30000)]
+)
+@pytest.mark.parametrize("kind", ["noise", "cross"])
+def test_thin_pictures_give_a_digit_or_a_4xx(shape: tuple[int, int], kind: str) -> None:
+    # Thinner than the thumbnails and blocks the photo path averages over.
+    if kind == "noise":
+        pixels = np.random.default_rng(0).integers(100, 160, shape).astype(np.uint8)
+    else:
+        pixels = np.full(shape, 200, np.uint8)
+        pixels[shape[0] // 2, :] = pixels[:, shape[1] // 2] = 10
+    try:
+        assert preprocess(png_bytes(Image.fromarray(pixels)), PIXELS).shape == (28, 28)
+    except InvalidImageError as exc:
+        assert exc.code == "blank_image"
