@@ -68,7 +68,7 @@ def _thumbnail(grey: Pixels, side: int) -> tuple[Pixels, int]:
 
 
 def _factor(grey: Pixels, factor: int) -> int:
-    return max(1, min(factor, *grey.shape))
+    return max(1, min(factor, int(grey.shape[0]), int(grey.shape[1])))
 
 
 def _averaged(grey: Pixels, factor: int) -> Pixels:
