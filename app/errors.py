@@ -69,6 +69,12 @@ class InvalidImageError(ServiceError):
     code = "invalid_image"
 
 
+class BlankImageError(InvalidImageError):
+    """A picture in which no ink stands out from the paper and its noise."""
+
+    code = "blank_image"
+
+
 class UnsupportedMediaTypeError(ServiceError):
     status_code = 415
     code = "unsupported_media_type"

@@ -1,8 +1,8 @@
 """Turn an uploaded picture of a digit into a 28x28 MNIST-style array, the way MNIST was made.
 
-Ink is found and made bright (whatever the polarity, colour or transparency), cropped to its
-bounding box, fitted into 20x20 keeping the aspect ratio, and centred by its centre of mass in
-28x28.
+The picture is turned upright (EXIF orientation), its ink found and made bright whatever the
+polarity, colour, transparency, light or noise (app/imaging_ink.py), cropped to its bounding
+box, fitted into 20x20 keeping the aspect ratio, and centred by its centre of mass in 28x28.
 """
 
 from __future__ import annotations
@@ -14,13 +14,28 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
-from app.errors import InvalidImageError, PayloadTooLargeError
+from app.errors import BlankImageError, InvalidImageError, PayloadTooLargeError
 from app.imaging_guard import probe as probe  # re-exported: callers probe, then preprocess
+from app.imaging_ink import digit_ink
 
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 MEDIA_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")
-# A pixel counts as ink when it is this far (0-255) above the background after normalising.
+# Within the digit's marks, a pixel counts as ink from this share of the strongest one.
 INK_THRESHOLD = 0.2
+# EXIF orientation -> the turn that shows the picture upright (as ImageOps.exif_transpose).
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+ORIENTATION_TAG = 0x0112
+# EXIF blocks are parsed by Pillow in Python; a JPEG's holds at most 64 KB, so larger ones
+# (possible in PNG and WebP) are not read.
+MAX_EXIF_BYTES = 65535
 Pixels = npt.NDArray[np.float64]
 # Larger images are averaged down to at most this many pixels as they are decoded: the float
 # pipeline below then costs at most ~15 ms, and a digit a fiftieth of the picture wide still
@@ -45,6 +60,7 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
                 # libjpeg scales by 1/2, 1/4 or 1/8 as it decodes (DCT scaling), in grey.
                 image.draft("L", (-(-image.width // factor), -(-image.height // factor)))
             image.load()
+            turn = UPRIGHT.get(_orientation(image))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Pillow's own guard, for headers claiming far more pixels than any digit needs.
         raise PayloadTooLargeError(
@@ -56,7 +72,18 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
         ) from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:  # Pillow's truncated/corrupt files
         raise InvalidImageError(f"The image could not be decoded: {exc}.") from exc
-    return _shrink(image)
+    shrunk = _shrink(image)
+    # Turned after shrinking: the same pixels, a quarter of them or fewer to move.
+    return shrunk if turn is None else shrunk.transpose(turn)
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1: upright), as phones record how they were held."""
+    exif = image.info.get("exif")
+    if not isinstance(exif, bytes) or len(exif) > MAX_EXIF_BYTES:
+        return 1
+    value = image.getexif().get(ORIENTATION_TAG, 1)
+    return value if isinstance(value, int) else 1
 
 
 def _reduction(size: tuple[int, int]) -> int:
@@ -99,31 +126,31 @@ def _bytes_array(image: Image.Image) -> Pixels:
     return raw.reshape(image.height, image.width).astype(np.float64)
 
 
-def ink_map(image: Image.Image) -> Pixels:
-    """Ink as bright values in [0, 1] on a dark background, whatever the input's polarity."""
+def grey_levels(image: Image.Image) -> tuple[Pixels, bool | None]:
+    """The picture as grey levels in [0, 1], and whether ink is bright in them (None: to be
+    found). A transparent background makes the opacity the picture, whatever the colours."""
     if _has_alpha(image):
         alpha = _bytes_array(image.convert("RGBA").getchannel("A")) / 255
         if alpha.min() < 0.99:
-            # Transparent background: whatever is opaque is ink, in whatever colour.
-            return alpha
+            return alpha, True
     if image.mode.startswith("I"):
         # 16- or 32-bit greyscale: convert("L") would clip everything above 255 to white.
         values = np.asarray(image, dtype=np.float64)
-        grey = values / (65535.0 if values.max() > 255 else 255.0)
-    else:
-        grey = _bytes_array(image if image.mode == "L" else image.convert("L")) / 255
-    border = np.sort(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]))
-    # The median, as np.median gives it, at a tenth of its cost.
-    background = float(border[(len(border) - 1) // 2] + border[len(border) // 2]) / 2
-    ink = background - grey if background > 0.5 else grey - background
-    return np.clip(ink, 0.0, None)
+        return values / (65535.0 if values.max() > 255 else 255.0), None
+    return _bytes_array(image if image.mode == "L" else image.convert("L")) / 255, None
+
+
+def ink_map(image: Image.Image) -> Pixels:
+    """The digit's ink as bright values in [0, 1] on 0, whatever the input's polarity, light
+    and noise; BlankImageError when no ink stands out."""
+    return digit_ink(*grey_levels(image))
 
 
 def to_mnist(ink: Pixels) -> Pixels:
     """Crop to the ink, fit into 20x20, centre by centre of mass in 28x28; values 0-255."""
     peak = float(ink.max())
-    if peak <= 0.05:
-        raise InvalidImageError("The image is blank: no ink was found.")
+    if peak <= 0:
+        raise BlankImageError("The image is blank: no ink was found.")
     ink = ink / peak
     ink[ink < INK_THRESHOLD] = 0.0
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
@@ -140,7 +167,7 @@ def to_mnist(ink: Pixels) -> Pixels:
     digit = resized.astype(np.float64).clip(0, 255)
     total = digit.sum()
     if total <= 0:
-        raise InvalidImageError("The image is blank: no ink was found.")
+        raise BlankImageError("The image is blank: no ink was found.")
     centre_y = digit.sum(axis=1) @ np.arange(digit.shape[0]) / total
     centre_x = digit.sum(axis=0) @ np.arange(digit.shape[1]) / total
     top = int(round(14 - centre_y))
@@ -156,3 +183,12 @@ def to_mnist(ink: Pixels) -> Pixels:
 def preprocess(data: bytes, max_pixels: int) -> Pixels:
     """Bytes of an uploaded image -> 28x28 floats, 0 background, 255 full ink."""
     return to_mnist(ink_map(decode(data, max_pixels)))
+
+
+def digits_png(digits: npt.NDArray[np.float64]) -> bytes:
+    """A (n, 784) batch of digits as one 8-bit greyscale PNG, 28 high and 28 x n wide."""
+    tiles = digits.reshape(-1, 28, 28).clip(0, 255).round().astype(np.uint8)
+    strip = np.ascontiguousarray(tiles.transpose(1, 0, 2).reshape(28, -1))
+    buffer = io.BytesIO()
+    Image.frombytes("L", (strip.shape[1], 28), strip.tobytes()).save(buffer, "PNG")
+    return buffer.getvalue()

@@ -32,6 +32,8 @@ IN_FLIGHT = 8
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
+        epilog="python -m bench digits --help: the registry scored on digits as people send "
+        "them, per style.",
         description="Benchmark the server on a trained registry: requests/s and p50/p99 latency "
         "of each scenario at 1 and 16 clients, as ratios to a bare FastAPI route and a bare ASGI "
         "app measured in the same rounds; two CPUs against one; /health/live under hostile "
@@ -118,6 +120,11 @@ def count_models(models_dir: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["digits"]:
+        from bench import digits
+
+        return digits.main(argv[1:])
     args = parse_args(argv)
     ensure_wrk()
     # The CPUs this process may use, not the machine's: the two-core server needs two of them.

@@ -34,6 +34,18 @@ def _noise_jpeg(side: int, **options: object) -> bytes:
     return bomb.encode(Image.fromarray(noise), "JPEG", **options)
 
 
+def _phone_photo() -> bytes:
+    """A 4000x3000 photo of an MNIST test digit on paper (bench/digit_styles.py), JPEG q90."""
+    import numpy as np
+
+    from bench.digit_styles import mnist_test_split, photo
+    from training.datasets.mnist import locate
+
+    images, _ = mnist_test_split(locate())
+    picture, _ = photo(images[0], np.random.default_rng(1), (4000, 3000))
+    return bomb.encode(picture, "JPEG", quality=90)
+
+
 def _bar(
     image_format: str, mode: str, size: int | tuple[int, int] = SIDE, **options: object
 ) -> Callable[[], bytes]:
@@ -44,6 +56,7 @@ def _bar(
 CASES: dict[str, Callable[[], bytes]] = {
     "png 28x28": _bar("PNG", "L", 28),
     "jpeg 4032x3024 (phone)": _bar("JPEG", "RGB", (4032, 3024)),
+    "jpeg 4000x3000 photo of a digit": _phone_photo,
     "png L": lambda: bomb.raw_png(SIDE, SIDE),
     "png RGB": lambda: bomb.raw_png(SIDE, SIDE, colour_type=2),
     "png RGBA": lambda: bomb.raw_png(SIDE, SIDE, colour_type=6),

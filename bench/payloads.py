@@ -84,9 +84,20 @@ def digit_png_280_rgba(digit: np.ndarray) -> bytes:
 
 def multipart(file_bytes: bytes, content_type: str = "image/png") -> tuple[bytes, str]:
     """One `file` part, as `curl -F file=@digit.png` sends it; returns body and content type."""
-    head = (
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="digit.png"\r\n'
-        f"Content-Type: {content_type}\r\n\r\n"
-    ).encode()
-    body = head + file_bytes + f"\r\n--{BOUNDARY}--\r\n".encode()
+    return multipart_files([(file_bytes, content_type)])
+
+
+def multipart_files(files: list[tuple[bytes, str]]) -> tuple[bytes, str]:
+    """A `file` part for each (bytes, content type), as `curl -F file=@a -F file=@b` sends
+    them; returns body and content type."""
+    parts = [
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="digit.png"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode()
+        + file_bytes
+        + b"\r\n"
+        for file_bytes, content_type in files
+    ]
+    body = b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
     return body, f"multipart/form-data; boundary={BOUNDARY}"

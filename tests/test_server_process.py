@@ -10,9 +10,8 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from PIL import Image
 
-from tests.helpers import IRIS_ROW, ServerProcess, png_bytes
+from tests.helpers import IRIS_ROW, ServerProcess, noisy_photo_png
 
 
 @pytest.fixture
@@ -38,7 +37,7 @@ def test_serves_and_exits_cleanly_on_sigterm(server: ServerProcess) -> None:
 def test_sigterm_lets_requests_in_flight_finish_and_refuses_new_ones(
     server: ServerProcess,
 ) -> None:
-    image = png_bytes(Image.effect_noise((500, 500), 60).convert("L"))
+    image = noisy_photo_png(500)
     files = [("file", (f"{i}.png", image)) for i in range(25)]  # a second or so of work each
     results: list[int | str] = []
     started = threading.Barrier(7)

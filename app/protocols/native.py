@@ -7,9 +7,9 @@ rendered in the one error shape by native_codec.error_reply.
 from __future__ import annotations
 
 from app.asgi import header, media_type
-from app.dataplane import DataPlane, Prediction
-from app.errors import UnsupportedInputError, UnsupportedMediaTypeError
-from app.imaging import MEDIA_TYPES
+from app.dataplane import DataPlane, Prediction, Target
+from app.errors import InvalidRequestError, UnsupportedInputError, UnsupportedMediaTypeError
+from app.imaging import MEDIA_TYPES, digits_png
 from app.protocols import native_docs
 from app.protocols.multipart import file_parts
 from app.protocols.native_codec import (
@@ -55,8 +55,8 @@ async def predict(plane: DataPlane, call: Call) -> Reply:
     return _reply(await plane.predict(target, batch, call.after), options)
 
 
-async def predict_image(plane: DataPlane, call: Call) -> Reply:
-    """Images, as multipart `file` parts or one raw body -> one prediction per image."""
+def _image_model(plane: DataPlane, call: Call) -> Target:
+    """The version the path names, if its model takes images."""
     target = resolve(plane, call)
     model = target.model
     if model.metadata.input.kind != "image":
@@ -64,22 +64,45 @@ async def predict_image(plane: DataPlane, call: Call) -> Reply:
             f"Model '{model.metadata.name}' takes tabular rows, not images: "
             f"POST JSON to /v1/models/{model.metadata.name}/predict."
         )
-    options = _options(call, model)
+    return target
+
+
+async def _image_payloads(plane: DataPlane, call: Call) -> list[bytes]:
+    """The uploaded images: multipart `file` parts or one raw body."""
     declared, limit = media_type(call.scope), plane.settings.max_batch_rows
     if declared == "multipart/form-data":
         content_type = header(call.scope, b"content-type") or b""
-        payloads = await plane.decode(
+        payloads: list[bytes] = await plane.decode(
             len(call.body), file_parts, call.body, content_type, b"file", limit
         )
-    elif declared in RAW_IMAGE_TYPES:
-        payloads = [call.body]
-    else:
-        raise UnsupportedMediaTypeError(
-            f"Content type '{declared or 'none'}' is not accepted: send multipart/form-data "
-            f"with one or more 'file' parts, or a raw body of type {', '.join(MEDIA_TYPES)}."
-        )
-    batch = await plane.images(payloads)
+        return payloads
+    if declared in RAW_IMAGE_TYPES:
+        return [call.body]
+    raise UnsupportedMediaTypeError(
+        f"Content type '{declared or 'none'}' is not accepted: send multipart/form-data "
+        f"with one or more 'file' parts, or a raw body of type {', '.join(MEDIA_TYPES)}."
+    )
+
+
+async def predict_image(plane: DataPlane, call: Call) -> Reply:
+    """Images, as multipart `file` parts or one raw body -> one prediction per image."""
+    target = _image_model(plane, call)
+    options = _options(call, target.model)
+    batch = await plane.images(await _image_payloads(plane, call))
     return _reply(await plane.predict(target, batch, call.after), options)
+
+
+async def preprocess_image(plane: DataPlane, call: Call) -> Reply:
+    """Images as for predict/image -> the 28x28 digits the model would see, side by side in
+    one greyscale PNG, for debugging."""
+    _image_model(plane, call)
+    if call.scope.get("query_string"):
+        raise InvalidRequestError(
+            "query: preprocess/image takes no query parameters",
+            [{"loc": ["query"], "message": "no parameters are taken"}],
+        )
+    digits = await plane.images(await _image_payloads(plane, call))
+    return Reply(200, digits_png(digits), [(b"content-type", b"image/png")])
 
 
 POST = frozenset({"POST"})
@@ -112,5 +135,8 @@ ROUTES = [
         predict_image,
         error_reply,
         native_docs.IMAGE_VERSION,
+    ),
+    DataRoute(
+        PREFIX + "/preprocess/image", POST, preprocess_image, error_reply, native_docs.PREPROCESS
     ),
 ]

@@ -167,6 +167,29 @@ IMAGE_LABEL = _operation(
     IMAGE_BODY,
     LABEL,
 )
+PREPROCESS = {
+    "tags": ["predict"],
+    "summary": "See the digits a model sees",
+    "description": "The same images as predict/image, each turned into the 28x28 MNIST-style "
+    "digit the model is given, returned side by side in one greyscale PNG (28 pixels high, 28 "
+    "wide per image, in order): for debugging what was sent. No model is run.",
+    "operationId": "preprocess_image",
+    "parameters": [NAME],
+    "requestBody": IMAGE_BODY,
+    "responses": {
+        "200": {
+            "description": "The preprocessed digits, side by side",
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **{
+            status: {
+                "description": text,
+                "content": {"application/json": {"schema": _ref(ErrorResponse)}},
+            }
+            for status, text in ERRORS.items()
+        },
+    },
+}
 
 
 def component_schemas() -> dict[str, Any]:

@@ -114,11 +114,11 @@ BAD_REQUESTS: dict[str, tuple[Callable[[TestClient], Response], int, str]] = {
         "invalid_image",
     ),
     "image: animated": (lambda c: _image(_animated_gif(), "image/gif")(c), 422, "invalid_image"),
-    "image: 1x1": (lambda c: _image(png_bytes(Image.new("L", (1, 1), 0)))(c), 422, "invalid_image"),
+    "image: 1x1": (lambda c: _image(png_bytes(Image.new("L", (1, 1), 0)))(c), 422, "blank_image"),
     "image: all blank": (
         lambda c: _image(png_bytes(Image.new("RGB", (64, 64), "white")))(c),
         422,
-        "invalid_image",
+        "blank_image",
     ),
     "image: decompression bomb": (lambda c: _image(_bomb_png())(c), 413, "payload_too_large"),
     "image: unsupported format (TIFF)": (

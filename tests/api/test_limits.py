@@ -13,7 +13,7 @@ from PIL import Image
 
 from app.main import create_app
 from app.settings import Settings
-from tests.helpers import IRIS_ROW, make_client, png_bytes
+from tests.helpers import IRIS_ROW, make_client, noisy_photo_png, png_bytes
 
 IRIS = "/v1/models/iris-svm/predict"
 
@@ -48,7 +48,7 @@ def test_image_upload_over_the_body_limit_gets_413(iris_registry: Path) -> None:
 
 
 def test_slow_request_is_abandoned_with_504(quick_registry: Path) -> None:
-    image = png_bytes(Image.effect_noise((600, 600), 60).convert("L"))
+    image = noisy_photo_png(600)
     images = [("file", (f"{i}.png", image)) for i in range(20)]
     with make_client(quick_registry, request_timeout_seconds=0.05) as client:
         response = client.post("/v1/models/mnist-cnn/predict/image", files=images)
@@ -62,7 +62,7 @@ def test_overload_gets_503_with_retry_after_and_health_still_answers(quick_regis
     app = create_app(
         Settings(models_dir=quick_registry, reload_interval_seconds=0, max_in_flight=2)
     )
-    image = png_bytes(Image.effect_noise((600, 600), 60).convert("L"))
+    image = noisy_photo_png(600)
 
     async def scenario() -> tuple[list[httpx.Response], httpx.Response]:
         transport = httpx.ASGITransport(app=app)

@@ -93,6 +93,7 @@ def test_openapi_documents_every_endpoint_with_examples(client: TestClient) -> N
         "/v1/models/{name}/versions/{version}/predict",
         "/v1/models/{name}/predict/image",
         "/v1/models/{name}/versions/{version}/predict/image",
+        "/v1/models/{name}/preprocess/image",
         "/health/live",
         "/health/ready",
         "/metrics",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +10,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.imaging import preprocess
+from bench.digit_styles import photo
 from tests.helpers import mnist_digits, png_bytes
 
 IMAGE = "/v1/models/mnist-knn/predict/image"
@@ -108,7 +111,7 @@ def test_blank_image_returns_422(client: TestClient) -> None:
         IMAGE, files={"file": ("blank.png", png_bytes(Image.new("L", (50, 50), 255)))}
     )
     code, name = _error_code(response)
-    assert (code, name) == (422, "invalid_image")
+    assert (code, name) == (422, "blank_image")
     assert "blank" in response.json()["error"]["message"]
 
 
@@ -126,3 +129,45 @@ def test_bad_file_in_a_batch_is_named(client: TestClient, mnist_dir: Path) -> No
 def test_form_without_file_part_returns_422(client: TestClient) -> None:
     response = client.post(IMAGE, data={"image": "x"}, files={"other": ("a.png", b"123")})
     assert _error_code(response) == (422, "invalid_image")
+
+
+def test_a_blank_noisy_photo_is_refused_saying_what_was_seen(client: TestClient) -> None:
+    picture, _ = photo(None, np.random.default_rng(13), (600, 400))
+    response = client.post(IMAGE, files={"file": ("paper.jpg", png_bytes(picture, "JPEG"))})
+    assert _error_code(response) == (422, "blank_image")
+    assert re.search(
+        r"\d+ grey levels, [\d.]+ times the noise", response.json()["error"]["message"]
+    )
+
+
+PREPROCESS = "/v1/models/mnist-knn/preprocess/image"
+
+
+def test_preprocess_returns_the_digits_the_model_sees_side_by_side(
+    client: TestClient, mnist_dir: Path
+) -> None:
+    images, _ = mnist_digits(mnist_dir, 2)
+    uploads = [png_bytes(Image.fromarray(255 - digit).resize((280, 280))) for digit in images]
+    response = client.post(
+        PREPROCESS, files=[("file", (f"{i}.png", d)) for i, d in enumerate(uploads)]
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png"
+    with Image.open(io.BytesIO(response.content)) as strip:
+        assert (strip.mode, strip.size) == ("L", (56, 28))
+        seen = np.asarray(strip, dtype=np.float64)
+    for index, data in enumerate(uploads):
+        expected = preprocess(data, PIXELS)
+        assert np.abs(seen[:, 28 * index : 28 * (index + 1)] - expected).max() <= 0.5
+
+
+def test_preprocess_refuses_what_predict_refuses(client: TestClient) -> None:
+    digit = png_bytes(Image.new("L", (40, 40), 255))  # blank
+    response = client.post(PREPROCESS, files={"file": ("blank.png", digit)})
+    assert _error_code(response) == (422, "blank_image")
+    response = client.post("/v1/models/iris-svm/preprocess/image", files={"file": ("a", digit)})
+    assert _error_code(response) == (422, "unsupported_input")
+    response = client.post(PREPROCESS + "?top_k=2", files={"file": ("blank.png", digit)})
+    assert _error_code(response) == (422, "invalid_request")
+    response = client.post(PREPROCESS, content=b"{}", headers={"content-type": "application/json"})
+    assert _error_code(response) == (415, "unsupported_media_type")
