@@ -8,7 +8,9 @@ from typing import Any
 
 import joblib
 import numpy as np
+from sklearn.base import clone
 
+from training.learning_curves import sklearn_curve
 from training.onnx_export import export_onnx
 from training.spec import Array, Dataset, Trained
 
@@ -19,6 +21,7 @@ SEED = 42
 def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = None) -> Trained:
     """Fit on the training split (or a seeded subset of `train_rows`); save as `model.joblib`."""
     features, targets = data.train_features, data.train_targets
+    unfitted = clone(estimator)
     if train_rows is not None and len(features) > train_rows:
         chosen = np.random.default_rng(SEED).choice(len(features), train_rows, replace=False)
         features, targets = features[chosen], targets[chosen]
@@ -42,6 +45,7 @@ def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = No
         # Without an export the version is served only where SERVING_ALLOW_PICKLE is on.
         artifact="model.onnx" if onnx_model is not None else "model.joblib",
         extra_metrics={"onnx_export": onnx_agreement},
+        learning_curve=lambda: sklearn_curve(unfitted, data.train_features, data.train_targets),
     )
 
 
