@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from training import comparison, iris
+from training import comparison, iris, serving_cost
 from training.datasets import mnist as mnist_files
 from training.datasets.mnist import MnistNotFoundError
+from training.labels import LabelError
 from training.plots import comparison_plot
 from training.spec import Array
 
@@ -32,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--dataset", choices=["iris", "mnist"], action="append", required=True)
     parser.add_argument("--registry-dir", type=Path, default=Path("models"))
     parser.add_argument("--mnist-dir", type=Path, default=None)
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=serving_cost.SECONDS,
+        help="time spent on each of the one-row and 256-row measurements of a model "
+        f"(default: {serving_cost.SECONDS})",
+    )
     parser.add_argument(
         "--if-stale",
         action="store_true",
@@ -67,9 +75,9 @@ def main(argv: list[str]) -> int:
                 sys.stdout.write(f"{dataset}: comparison up to date\n")
                 continue
             result = comparison.build(
-                args.registry_dir, dataset, test_rows(dataset, args.mnist_dir)
+                args.registry_dir, dataset, test_rows(dataset, args.mnist_dir), args.seconds
             )
-        except (comparison.ComparisonError, MnistNotFoundError, OSError) as exc:
+        except (comparison.ComparisonError, MnistNotFoundError, LabelError, OSError) as exc:
             sys.stderr.write(f"error: {exc}\n")
             return 2
         folder = comparison.write(args.registry_dir, result, comparison_plot)

@@ -39,7 +39,13 @@ def serving_versions(registry_dir: Path, dataset: str) -> list[tuple[str, int, d
             continue
         production = labels.read(model_root)["labels"].get(labels.PRODUCTION)
         number = production["version"] if production else max(versions)
-        metadata = json.loads((model_root / str(number) / METADATA_FILE).read_text())
+        try:
+            metadata = json.loads((model_root / str(number) / METADATA_FILE).read_text())
+            metadata["files"][metadata["artifact"]]["sha256"]  # noqa: B018 (fail here, not later)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ComparisonError(
+                f"{model_root.name} version {number}: unusable metadata.json ({exc!r})"
+            ) from exc
         if metadata.get("dataset") == dataset:
             chosen.append((model_root.name, number, metadata))
     if not chosen:
@@ -81,7 +87,9 @@ def pareto(rows: list[dict[str, Any]]) -> None:
         )
 
 
-def build(registry_dir: Path, dataset: str, test_rows: Array) -> dict[str, Any]:
+def build(
+    registry_dir: Path, dataset: str, test_rows: Array, seconds: float = serving_cost.SECONDS
+) -> dict[str, Any]:
     """Measure every serving version of `dataset`, each in a fresh process, on `test_rows`."""
     chosen = serving_versions(registry_dir, dataset)
     rows = []
@@ -110,7 +118,9 @@ def build(registry_dir: Path, dataset: str, test_rows: Array) -> dict[str, Any]:
             content = verified_artifact(folder, metadata)
             with ProcessPoolExecutor(1, mp_context=spawn) as fresh:
                 row.update(
-                    fresh.submit(serving_cost.measure, artifact, content, test_rows).result()
+                    fresh.submit(
+                        serving_cost.measure, artifact, content, test_rows, seconds
+                    ).result()
                 )
         else:
             row["not_measured"] = f"{artifact} is served only with SERVING_ALLOW_PICKLE"
@@ -124,6 +134,7 @@ def build(registry_dir: Path, dataset: str, test_rows: Array) -> dict[str, Any]:
                 dist: version(dist) for dist in sorted(set(serving_cost.RUNTIMES.values()))
             },
             "threads": 1,
+            "seconds_per_measurement": seconds,
             "batch_rows": serving_cost.BATCH_ROWS,
             "input": f"the first {len(test_rows)} test rows",
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",

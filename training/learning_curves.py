@@ -11,6 +11,16 @@ from sklearn.model_selection import StratifiedKFold, learning_curve
 
 from training.spec import Array
 
+
+def sequential(estimator: Any) -> Any:
+    """Predict on one thread: a forest's threads add their trees' probabilities in the order
+    they finish, so a tie between two classes could go either way from one run to the next.
+    (A fit on several threads is reproducible: each tree's seed is drawn before they start.)"""
+    if "n_jobs" in estimator.get_params():
+        estimator.set_params(n_jobs=1)
+    return estimator
+
+
 SEED = 7
 # Refitting the models on 60,000 digits at several sizes would double the training time: the
 # curves of the larger datasets are drawn on a seeded, stratified-by-chance subsample.
@@ -37,7 +47,7 @@ def sklearn_curve(estimator: Any, features: Array, targets: Array) -> dict[str, 
     smallest = max(0.1, ROWS_PER_CLASS * len(np.unique(targets)) / fold_rows)
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
     sizes, train_scores, test_scores = learning_curve(
-        clone(estimator),
+        sequential(clone(estimator)),  # fits and scores inside: one thread, reproducible
         features,
         targets,
         train_sizes=np.linspace(min(smallest, 1.0), 1.0, POINTS),

@@ -13,8 +13,9 @@ import numpy as np
 from training.spec import Array
 
 BATCH_ROWS = 256
-ONE_ROW_SECONDS, ONE_ROW_CALLS = (1.0, 50), 3000  # time budget and least calls; most calls
-BATCH_SECONDS, BATCH_CALLS = (1.0, 5), 200
+SECONDS = 1.0  # timing each of one-row calls and batches, after at least LEAST calls
+LEAST = {"one_row": 50, "batch": 5}
+MOST = {"one_row": 3000, "batch": 200}
 RUNTIMES = {"model.onnx": "onnxruntime", "model.tflite": "ai-edge-litert"}  # distributions
 MODULES = {"model.onnx": "onnxruntime", "model.tflite": "ai_edge_litert.interpreter"}
 
@@ -72,8 +73,8 @@ def _tflite(content: bytes) -> Any:
 LOADERS = {"model.onnx": _onnx, "model.tflite": _tflite}
 
 
-def _timed_calls(predict: Any, batches: list[Array], budget: tuple[float, int], most: int) -> Array:
-    seconds, least = budget
+def _timed_calls(predict: Any, batches: list[Array], seconds: float, kind: str) -> Array:
+    least, most = LEAST[kind], MOST[kind]
     times: list[float] = []
     started = time.perf_counter()
     while len(times) < most and (len(times) < least or time.perf_counter() - started < seconds):
@@ -84,7 +85,7 @@ def _timed_calls(predict: Any, batches: list[Array], budget: tuple[float, int], 
     return np.asarray(times)
 
 
-def measure(artifact: str, content: bytes, rows: Array) -> dict[str, Any]:
+def measure(artifact: str, content: bytes, rows: Array, seconds: float = SECONDS) -> dict[str, Any]:
     """Load the artifact's bytes, then time single rows (median, p99) and 256-row batches;
     memory is the growth of this process's resident set from loading and running it. Meant to
     run in a fresh process, so one model's memory and caches do not colour the next."""
@@ -96,11 +97,11 @@ def measure(artifact: str, content: bytes, rows: Array) -> dict[str, Any]:
     starts = range(0, len(rows) - BATCH_ROWS + 1, BATCH_ROWS)
     batches = [rows[start : start + BATCH_ROWS] for start in starts]
     predict(batches[0])
-    batch_times = _timed_calls(predict, batches, BATCH_SECONDS, BATCH_CALLS)
+    batch_times = _timed_calls(predict, batches, seconds, "batch")
     after = resident_bytes()
     singles = [rows[i : i + 1] for i in range(min(len(rows), 1000))]
     predict(singles[0])
-    one_times = _timed_calls(predict, singles, ONE_ROW_SECONDS, ONE_ROW_CALLS)
+    one_times = _timed_calls(predict, singles, seconds, "one_row")
     return {
         "one_row_median_us": round(float(np.median(one_times)) * 1e6, 1),
         "one_row_p99_us": round(float(np.percentile(one_times, 99)) * 1e6, 1),

@@ -10,7 +10,7 @@ import joblib
 import numpy as np
 from sklearn.base import clone
 
-from training.learning_curves import sklearn_curve
+from training.learning_curves import sequential, sklearn_curve
 from training.onnx_export import export_onnx
 from training.spec import Array, Dataset, Trained
 
@@ -26,6 +26,8 @@ def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = No
         chosen = np.random.default_rng(SEED).choice(len(features), train_rows, replace=False)
         features, targets = features[chosen], targets[chosen]
     estimator.fit(features, targets)
+    params = _params(estimator)
+    sequential(estimator)
     onnx_model, onnx_agreement = export_onnx(estimator, data.test_features)
 
     def predict_proba(batch: Array) -> Any:
@@ -36,7 +38,6 @@ def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = No
         if onnx_model is not None:  # what the server loads; joblib stays the source of truth
             (folder / "model.onnx").write_bytes(onnx_model)
 
-    params = _params(estimator)
     params["train_rows"] = len(features)
     return Trained(
         predict_proba,
