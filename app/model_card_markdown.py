@@ -17,12 +17,14 @@ def _curve(curve: dict[str, Any] | None) -> list[str]:
         return ["No training and testing error recorded (trained before they were)."]
     if curve.get("method") == "epochs":
         epochs = zip(curve["epochs"], curve["train_error"], curve["test_error"], strict=False)
-        return _table(["epoch", "training error", "validation error"], [list(r) for r in epochs])
-    note = [
-        f"Learning curve, {curve.get('folds')} folds"
-        + (f", on a subsample: {curve['subsample']}" if curve.get("subsample") else "")
-        + "."
-    ]
+        note = (
+            "Per epoch: training error as Keras reports it while fitting (averaged over the "
+            "epoch, dropout on), validation error on the held-out validation images."
+        )
+        table = _table(["epoch", "training error", "validation error"], [list(r) for r in epochs])
+        return [note, "", *table]
+    subsample = f", on a subsample: {curve['subsample']}" if curve.get("subsample") else ""
+    header = f"Learning curve, {curve.get('folds')} folds{subsample}."
     rows = zip(
         curve["train_sizes"],
         curve["train_error_mean"],
@@ -35,7 +37,7 @@ def _curve(curve: dict[str, Any] | None) -> list[str]:
         ["training rows", "training error", "± (folds)", "held-out error", "± (folds)"],
         [list(r) for r in rows],
     )
-    return [*note, "", *table]
+    return [header, "", *table]
 
 
 def render_markdown(card: dict[str, Any]) -> str:
@@ -44,8 +46,9 @@ def render_markdown(card: dict[str, Any]) -> str:
     lines = [
         f"# Model card: {model['name']} version {model['version']}",
         "",
-        f"A {model['algorithm']} classifier ({model['framework']}) for the {model['dataset']} "
-        f"dataset, created {model['created_at']}; the server loads `{model['artifact']}`.",
+        f"Classifies {model['dataset']} inputs: algorithm {model['algorithm']}, framework "
+        f"{model['framework']}, created {model['created_at']}; the server loads "
+        f"`{model['artifact']}`.",
         "",
         "## Data",
         f"- Split: {data['split']}; {data['test_samples']} test rows.",
