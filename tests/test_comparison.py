@@ -9,13 +9,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2 as httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from app.registry import ModelRegistry
 from app.runtimes import LOADERS, artifact_format
-from tests.helpers import make_client
+from tests.helpers import ServerProcess, make_client
 from training.__main__ import main
 
 DATASETS = {"iris": 6, "mnist": 8}
@@ -161,3 +162,18 @@ def test_bad_dataset_gets_a_clear_error(
 def test_compare_without_models_of_the_dataset_exits_2(tmp_path: Path) -> None:
     arguments = ["compare", "--dataset", "iris", "--registry-dir", str(tmp_path)]
     assert main(arguments) == 2
+
+
+def test_real_server_serves_the_comparison_and_a_card(compared: Path) -> None:
+    server = ServerProcess(compared)
+    try:
+        server.wait_ready()
+        plot = httpx.get(f"{server.base_url}/v1/datasets/mnist/comparison.png")
+        assert plot.status_code == 200
+        assert plot.content == (compared / "_comparisons" / "mnist" / "comparison.png").read_bytes()
+        card = httpx.get(f"{server.base_url}/v1/models/mnist-cnn/versions/1/card")
+        assert card.status_code == 200 and card.headers["content-type"].startswith("text/markdown")
+        assert "Serving (from the mnist comparison)" in card.text
+        assert "Traceback" not in server.output()
+    finally:
+        server.stop()

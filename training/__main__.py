@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
     if label_commands.is_command(arguments):
         return label_commands.main(arguments)
-    if arguments[:1] == [compare_command.COMMAND]:
+    if compare_command.is_command(arguments):
         return compare_command.main(arguments)
     args = parse_args(arguments)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

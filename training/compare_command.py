@@ -30,9 +30,22 @@ def _parser() -> argparse.ArgumentParser:
         "measured through ONNX Runtime / LiteRT as the server runs them. Writes comparison.json, "
         "comparison.md and comparison.png into <registry>/_comparisons/<dataset>/.",
     )
-    parser.add_argument("--dataset", choices=["iris", "mnist"], action="append", required=True)
-    parser.add_argument("--registry-dir", type=Path, default=Path("models"))
-    parser.add_argument("--mnist-dir", type=Path, default=None)
+    parser.add_argument(
+        "--dataset",
+        choices=["iris", "mnist"],
+        action="append",
+        required=True,
+        help="compare this dataset's models (repeatable)",
+    )
+    parser.add_argument(
+        "--registry-dir", type=Path, default=Path("models"), help="default: models/"
+    )
+    parser.add_argument(
+        "--mnist-dir",
+        type=Path,
+        default=None,
+        help="the MNIST files, for the test digits the models are timed on (as for training)",
+    )
     parser.add_argument(
         "--seconds",
         type=float,
@@ -66,8 +79,15 @@ def _stale(registry_dir: Path, dataset: str) -> bool:
     return bool(recorded != current)
 
 
+def is_command(argv: list[str]) -> bool:
+    """Whether `argv` asks for compare (possibly after --registry-dir DIR)."""
+    start = 2 if argv[:1] == ["--registry-dir"] else 0
+    return argv[start : start + 1] == [COMMAND]
+
+
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv[1:] if argv[:1] == [COMMAND] else argv)
+    start = 2 if argv[:1] == ["--registry-dir"] else 0  # the option may come first
+    args = _parser().parse_args(argv[:start] + argv[start + 1 :])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for dataset in args.dataset:
         try:
