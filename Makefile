@@ -22,8 +22,10 @@ install: $(VENV)/.installed
 
 # Exit 3: versions published but kept from production by the gate (the table says why); the
 # server still starts, serving the production versions (or, without labels, the newest).
+# Then the comparisons (models/_comparisons/), measured again only when a serving version changed.
 train: install
 	$(BIN)/python -m training --missing || [ $$? -eq 3 ]
+	$(BIN)/python -m training compare --dataset iris --dataset mnist --if-stale
 
 serve: train
 	SERVING_HOST=$(HOST) SERVING_PORT=$(PORT) $(BIN)/python -m app

@@ -45,6 +45,18 @@ class PlotNotFoundError(ServiceError):
     code = "plot_not_found"
 
 
+class ComparisonNotFoundError(ServiceError):
+    status_code = 404
+    code = "comparison_not_found"
+
+
+class ComparisonUnavailableError(ServiceError):
+    """The comparison's files are there but fail their checks (checksum, size, format)."""
+
+    status_code = 503
+    code = "comparison_unavailable"
+
+
 class ModelUnavailableError(ServiceError):
     """The version exists but failed to load."""
 

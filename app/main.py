@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api import admin, health, models
+from app.api import admin, cards, comparisons, health, models
 from app.api.errors import install_error_handlers
 from app.asgi import ASGIApp
 from app.batching import Batchers
@@ -175,6 +175,8 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     app.state.sync_metrics = sync_metrics
     install_error_handlers(app)
     app.include_router(models.router)
+    app.include_router(cards.router)
+    app.include_router(comparisons.router)
     app.include_router(health.router)
     app.include_router(admin.router)
     return app

@@ -19,6 +19,8 @@ NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 # ASCII digits only: str.isdigit() also takes '²', '١' and '１', and int() reads '01' as 1.
 VERSION_PATTERN = re.compile(r"[1-9][0-9]*", re.ASCII)
 METADATA_FILE = "metadata.json"
+# Where python -m training compare writes (app/comparisons.py): not a model.
+COMPARISONS_DIR = "_comparisons"
 MAX_METADATA_BYTES = 4 * 1024 * 1024
 Stamp = tuple[tuple[str, int, int, int, int], ...]
 
@@ -89,7 +91,9 @@ def scan(root: Path, allow_symlinks: bool = False) -> Scan:
         return found
     for model_dir in model_dirs:
         # Files beside the models (README.md) and hidden folders are not models.
-        if model_dir.name.startswith(".") or not model_dir.is_dir():
+        if model_dir.name.startswith(".") or model_dir.name == COMPARISONS_DIR:
+            continue
+        if not model_dir.is_dir():
             continue
         where = repr(model_dir.name)
         naming = f"not a model name ({NAME_PATTERN.pattern})"

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from training import label_commands, pipeline, promotion
+from training import compare_command, label_commands, pipeline, promotion
 from training.datasets.mnist import ENV_VAR, MnistNotFoundError
 
 # Versions were published, but the gate kept at least one from production.
@@ -75,7 +75,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "Each new version goes through a gate: one trained with --quick, below its floor, or "
         "worse than production is published but not promoted, and the command exits 3. "
         "Labels by hand: python -m training {promote NAME VERSION | labels [NAME] | rollback "
-        "NAME} [--label LABEL] (see python -m training promote --help)."
+        "NAME} [--label LABEL] (see python -m training promote --help). Models side by side: "
+        "python -m training compare --dataset mnist (see python -m training compare --help)."
     )
     return parser.parse_args(argv)
 
@@ -99,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
     if label_commands.is_command(arguments):
         return label_commands.main(arguments)
+    if compare_command.is_command(arguments):
+        return compare_command.main(arguments)
     args = parse_args(arguments)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

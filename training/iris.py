@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,8 @@ def load() -> Dataset:
             "features": [{"name": name, "unit": "cm"} for name in FEATURES],
         },
         split=f"stratified {1 - TEST_FRACTION:.0%}/{TEST_FRACTION:.0%} train/test, seed {SEED}",
+        source_files=[Path(str(resources.files("sklearn.datasets.data") / "iris.csv"))],
+        seed=SEED,
     )
 
 
@@ -111,6 +114,7 @@ def _spec(algorithm: str) -> ModelSpec:
         framework="sklearn",
         floor=0.90,
         fit=lambda data, quick: train(algorithm, data),
+        seed=SEED,
     )
 
 

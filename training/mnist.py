@@ -50,6 +50,7 @@ def load(folder: Path | None, quick: bool) -> Dataset:
         },
         split="official 60,000 train / 10,000 test"
         + (f" (quick mode: first {QUICK_TRAIN} / {QUICK_TEST})" if quick else ""),
+        source_files=[found / name for name in mnist_files.FILES],
     )
 
 
@@ -105,6 +106,7 @@ def _spec(
         framework="sklearn",
         floor=floor,
         fit=builder(factory, train_rows),  # type: ignore[arg-type]
+        seed=SEED,
     )
 
 

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from training import iris, keras_models, mnist, promotion
+from training import iris, keras_models, learning_curves, mnist, promotion, provenance
 from training.evaluation import evaluate
-from training.plots import confusion_matrix_plot
+from training.plots import confusion_matrix_plot, learning_curve_plot
 from training.registry_writer import existing_versions, save_model
 from training.spec import Array, Dataset, ModelSpec, Trained
 
@@ -95,9 +95,17 @@ def train_one(
     metrics = evaluate(data.test_targets, probabilities, data.class_labels)
     metrics.update(trained.extra_metrics)
     metrics["training_seconds"] = round(training_seconds, 2)
+    if trained.learning_curve is not None:
+        metrics["learning_curve"] = trained.learning_curve()
 
     def write_files(folder: Path) -> None:
         trained.write_files(folder)
+        if "learning_curve" in metrics:
+            learning_curve_plot(
+                folder / "learning_curve.png",
+                metrics["learning_curve"],
+                f"{spec.name}: training and testing error",
+            )
         confusion_matrix_plot(
             folder / "confusion_matrix.png",
             metrics["confusion_matrix"],
@@ -119,6 +127,16 @@ def train_one(
         "metrics": metrics,
         "accuracy_floor": spec.floor,
         "library_versions": library_versions(spec.framework),
+        "provenance": {
+            "code": provenance.git_revision(),
+            "command": provenance.command_line(),
+            "dataset_files": provenance.dataset_digests(data.source_files),
+            "seeds": {
+                "split": data.seed,
+                "model": spec.seed,
+                "learning_curve": learning_curves.SEED,
+            },
+        },
     }
     folder = save_model(registry_dir, spec.name, write_files, metadata)
     artifact_bytes = (folder / trained.artifact).stat().st_size

@@ -80,3 +80,66 @@ def training_history_plot(path: Path, history: dict[str, list[float]], title: st
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
+
+
+def learning_curve_plot(path: Path, curve: dict[str, Any], title: str) -> None:
+    """Training and testing error against training rows (with the spread across folds) or
+    against epochs; the subsample, when there is one, is said under the title."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    if curve["method"] == "epochs":
+        x = np.asarray(curve["epochs"])
+        ax.plot(x, curve["train_error"], marker="o", label="training")
+        ax.plot(x, curve["test_error"], marker="o", label="validation")
+        ax.set_xlabel("epoch")
+    else:
+        x = np.asarray(curve["train_sizes"])
+        for kind, label in (("train", "training"), ("test", f"held out ({curve['folds']} folds)")):
+            mean = np.asarray(curve[f"{kind}_error_mean"])
+            spread = np.asarray(curve[f"{kind}_error_std"])
+            ax.plot(x, mean, marker="o", label=label)
+            ax.fill_between(x, mean - spread, mean + spread, alpha=0.2)
+        ax.set_xlabel("training rows")
+        if curve.get("subsample"):
+            title += f"\non a subsample: {curve['subsample']}"
+    ax.set_ylabel("error (1 - accuracy)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def comparison_plot(path: Path, comparison: dict[str, Any]) -> None:
+    """Accuracy against one-row serving latency (log scale), the Pareto front joined up."""
+    rows = [row for row in comparison["rows"] if row.get("one_row_median_us") is not None]
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for row in rows:
+        colour = "tab:red" if row["pareto"] else "tab:blue"
+        ax.scatter(row["one_row_median_us"], row["accuracy"], color=colour, zorder=3)
+        ax.annotate(
+            row["name"].split("-", 1)[1],
+            (row["one_row_median_us"], row["accuracy"]),
+            textcoords="offset points",
+            xytext=(5, -10),
+            fontsize=8,
+        )
+    front = sorted((r for r in rows if r["pareto"]), key=lambda r: r["one_row_median_us"])
+    ax.step(
+        [r["one_row_median_us"] for r in front],
+        [r["accuracy"] for r in front],
+        where="post",
+        color="tab:red",
+        alpha=0.6,
+        label="Pareto front: nothing both faster and more accurate",
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("serving cost: one-row latency, median µs (log scale; 1 thread)")
+    ax.set_ylabel("test accuracy")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(f"{comparison['dataset']}: which model is worth its cost", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

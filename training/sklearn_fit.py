@@ -8,7 +8,9 @@ from typing import Any
 
 import joblib
 import numpy as np
+from sklearn.base import clone
 
+from training.learning_curves import sequential, sklearn_curve
 from training.onnx_export import export_onnx
 from training.spec import Array, Dataset, Trained
 
@@ -19,10 +21,13 @@ SEED = 42
 def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = None) -> Trained:
     """Fit on the training split (or a seeded subset of `train_rows`); save as `model.joblib`."""
     features, targets = data.train_features, data.train_targets
+    unfitted = clone(estimator)
     if train_rows is not None and len(features) > train_rows:
         chosen = np.random.default_rng(SEED).choice(len(features), train_rows, replace=False)
         features, targets = features[chosen], targets[chosen]
     estimator.fit(features, targets)
+    params = _params(estimator)
+    sequential(estimator)
     onnx_model, onnx_agreement = export_onnx(estimator, data.test_features)
 
     def predict_proba(batch: Array) -> Any:
@@ -33,7 +38,6 @@ def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = No
         if onnx_model is not None:  # what the server loads; joblib stays the source of truth
             (folder / "model.onnx").write_bytes(onnx_model)
 
-    params = _params(estimator)
     params["train_rows"] = len(features)
     return Trained(
         predict_proba,
@@ -42,6 +46,7 @@ def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = No
         # Without an export the version is served only where SERVING_ALLOW_PICKLE is on.
         artifact="model.onnx" if onnx_model is not None else "model.joblib",
         extra_metrics={"onnx_export": onnx_agreement},
+        learning_curve=lambda: sklearn_curve(unfitted, data.train_features, data.train_targets),
     )
 
 

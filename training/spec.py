@@ -25,6 +25,8 @@ class Dataset:
     class_labels: list[str]
     input_spec: dict[str, Any]
     split: str
+    source_files: list[Path] = field(default_factory=list)  # read for it: provenance checksums
+    seed: int | None = None  # of the split; None for a fixed, published split
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Trained:
     params: dict[str, Any]
     artifact: str  # the file of write_files the server loads: metadata.json names it
     extra_metrics: dict[str, Any] = field(default_factory=dict)
+    # Training and testing error (training/learning_curves.py), computed after the timed fit.
+    learning_curve: Callable[[], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,3 +52,4 @@ class ModelSpec:
     framework: str
     floor: float
     fit: Callable[[Dataset, bool], Trained]
+    seed: int  # of the estimator or network: with the split's, all the randomness there is
