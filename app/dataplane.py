@@ -93,10 +93,6 @@ class DataPlane:
         self.settings = settings
         self.shadows = shadows
 
-    def model(self, name: str, version: int | None = None) -> LoadedModel:
-        """A ready version; the latest when `version` is None (404/503 otherwise)."""
-        return self.registry.get(name, version)
-
     def resolve(
         self,
         name: str,
@@ -157,16 +153,13 @@ class DataPlane:
 
     async def predict(
         self,
-        target: Target | LoadedModel,
+        target: Target,
         batch: Batch,
         after: list[Callable[[], None]] | None = None,
     ) -> Prediction:
         """The model's probabilities for every row; counted in the metrics. With a shadow, its
         comparison is appended to `after`, the work started once the response is sent."""
-        if isinstance(target, Target):
-            model, shadow = target.model, target.shadow
-        else:
-            model, shadow = target, None
+        model, shadow = target.model, target.shadow
         started = time.perf_counter()  # with batching, the wait for the batch is included
         runtime, rows = model.runtime, len(batch)
         if model.cost.estimate(rows) <= INLINE_SECONDS:
