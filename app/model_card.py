@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.repository import artifact_of
 from app.schemas import ModelMetadata
 
 OVERFIT_GAP = 0.02  # held-out error this much above training error is called out
@@ -52,7 +53,7 @@ def _limitations(metadata: ModelMetadata, extra: dict[str, Any]) -> list[str]:
         export = metadata.metrics.get(key)
         if isinstance(export, dict) and "label_agreement" in export:
             found.append(
-                f"Served from {metadata.artifact}: agrees with the trained model on "
+                f"Served from {artifact_of(metadata)}: agrees with the trained model on "
                 f"{export['label_agreement']:.2%} of the test labels (largest probability "
                 f"difference {export.get('max_abs_probability_diff', 0):.2g})."
             )
@@ -63,7 +64,8 @@ def build_card(metadata: ModelMetadata, comparison_row: dict[str, Any] | None) -
     """The card's sections as one JSON document."""
     extra = metadata.model_extra or {}
     metrics = metadata.metrics
-    artifact = metadata.files.get(metadata.artifact or "")
+    served = artifact_of(metadata)
+    artifact = metadata.files[served]
     return {
         "model": {
             "name": metadata.name,
@@ -72,7 +74,7 @@ def build_card(metadata: ModelMetadata, comparison_row: dict[str, Any] | None) -
             "algorithm": metadata.algorithm,
             "framework": metadata.framework,
             "created_at": metadata.created_at.isoformat(),
-            "artifact": metadata.artifact,
+            "artifact": served,
             "params": extra.get("params", {}),
         },
         "data": {

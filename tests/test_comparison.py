@@ -177,3 +177,33 @@ def test_real_server_serves_the_comparison_and_a_card(compared: Path) -> None:
         assert "Traceback" not in server.output()
     finally:
         server.stop()
+
+
+def test_registry_written_before_artifacts_were_named_is_compared_and_carded(
+    quick_registry: Path, tmp_path: Path
+) -> None:
+    """An upgrade keeps its registry: versions whose metadata.json names no artifact and has no
+    learning curve (as training wrote them before) are compared and get a card, as served."""
+    registry = tmp_path / "models"
+    for name in ("iris-svm", "iris-knn"):
+        shutil.copytree(quick_registry / name / "1", registry / name / "1")
+        metadata_file = registry / name / "1" / "metadata.json"
+        metadata = json.loads(metadata_file.read_text())
+        del metadata["artifact"]
+        metadata["metrics"].pop("learning_curve")
+        metadata_file.write_text(json.dumps(metadata))
+    arguments = ["compare", "--dataset", "iris", "--seconds", "0.2"]
+    assert main([*arguments, "--registry-dir", str(registry)]) == 0
+    comparison = json.loads((registry / "_comparisons" / "iris" / "comparison.json").read_text())
+    assert {row["name"]: row["artifact"] for row in comparison["rows"]} == {
+        "iris-svm": "model.onnx",
+        "iris-knn": "model.onnx",
+    }
+    assert all(row["train_error"] is None for row in comparison["rows"])
+    with make_client(registry) as client:
+        card = client.get(
+            "/v1/models/iris-svm/versions/1/card", headers={"Accept": "application/json"}
+        )
+        assert card.status_code == 200
+        assert card.json()["model"]["artifact"] == "model.onnx"
+        assert card.json()["cost"]["serving"]["version"] == 1

@@ -27,6 +27,22 @@ class ComparisonError(Exception):
     """The registry holds nothing to compare for this dataset."""
 
 
+# Registries written before metadata.json named its artifact: the file the server serves for
+# each framework, in its order of preference (app/repository.py, LEGACY_ARTIFACTS).
+LEGACY_ARTIFACTS = {"sklearn": ("model.onnx", "model.joblib"), "keras": ("model.tflite",)}
+
+
+def artifact_of(metadata: dict[str, Any]) -> str:
+    """The file the server loads for this version: the one metadata.json names, or in an
+    older registry the framework's preferred file that metadata.json lists."""
+    if "artifact" in metadata:
+        return str(metadata["artifact"])
+    for candidate in LEGACY_ARTIFACTS.get(metadata.get("framework", ""), ()):
+        if candidate in metadata["files"]:
+            return candidate
+    raise KeyError("artifact")
+
+
 def serving_versions(registry_dir: Path, dataset: str) -> list[tuple[str, int, dict[str, Any]]]:
     """(name, version, metadata) of each model of `dataset` at the version unpinned requests go
     to: the one labelled production, else the newest (as app/registry.py resolves them)."""
@@ -41,7 +57,7 @@ def serving_versions(registry_dir: Path, dataset: str) -> list[tuple[str, int, d
         number = production["version"] if production else max(versions)
         try:
             metadata = json.loads((model_root / str(number) / METADATA_FILE).read_text())
-            metadata["files"][metadata["artifact"]]["sha256"]  # noqa: B018 (fail here, not later)
+            metadata["files"][artifact_of(metadata)]["sha256"]  # noqa: B018 (fail here, not later)
         except (ValueError, KeyError, TypeError) as exc:
             raise ComparisonError(
                 f"{model_root.name} version {number}: unusable metadata.json ({exc!r})"
@@ -56,7 +72,7 @@ def serving_versions(registry_dir: Path, dataset: str) -> list[tuple[str, int, d
 def fingerprint(chosen: list[tuple[str, int, dict[str, Any]]]) -> dict[str, Any]:
     """What the comparison was made from: each model's version and artifact checksum."""
     return {
-        name: {"version": number, "sha256": metadata["files"][metadata["artifact"]]["sha256"]}
+        name: {"version": number, "sha256": metadata["files"][artifact_of(metadata)]["sha256"]}
         for name, number, metadata in chosen
     }
 
@@ -64,7 +80,7 @@ def fingerprint(chosen: list[tuple[str, int, dict[str, Any]]]) -> dict[str, Any]
 def verified_artifact(folder: Path, metadata: dict[str, Any]) -> bytes:
     """The artifact metadata.json names, checked against its SHA-256 (what is timed is what
     the server would load)."""
-    artifact = metadata["artifact"]
+    artifact = artifact_of(metadata)
     content: bytes = (folder / artifact).read_bytes()
     if hashlib.sha256(content).hexdigest() != metadata["files"][artifact]["sha256"]:
         raise ComparisonError(f"{folder / artifact} does not match its recorded SHA-256")
@@ -95,7 +111,7 @@ def build(
     rows = []
     spawn = get_context("spawn")
     for name, number, metadata in chosen:
-        artifact = metadata["artifact"]
+        artifact = artifact_of(metadata)
         folder = registry_dir / name / str(number)
         metrics = metadata["metrics"]
         train_error, test_error = (
