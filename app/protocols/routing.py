@@ -62,14 +62,22 @@ class DataRoute:
         object.__setattr__(self, "pattern", re.compile(regex))
 
 
+def _first_segment(path: str) -> str:
+    return path.split("/", 2)[1] if path.startswith("/") else ""
+
+
 class RouteTable:
-    """The data-plane routes of every protocol, matched by path."""
+    """The data-plane routes of every protocol, matched by path: only the routes whose path
+    starts with the same segment (/v1/, /v2/) are tried, in the order given."""
 
     def __init__(self, routes: Iterable[DataRoute]) -> None:
         self.routes = list(routes)
+        self._by_segment: dict[str, list[DataRoute]] = {}
+        for route in self.routes:
+            self._by_segment.setdefault(_first_segment(route.template), []).append(route)
 
     def match(self, path: str) -> tuple[DataRoute, dict[str, str | None]] | None:
-        for route in self.routes:
+        for route in self._by_segment.get(_first_segment(path), ()):
             found = route.pattern.fullmatch(path)
             if found is not None:
                 return route, found.groupdict()

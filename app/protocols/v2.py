@@ -187,7 +187,10 @@ def _route(template: str, methods: frozenset[str], handler: Any, guarded: bool =
     return DataRoute(template, methods, handler, error_reply, v2_docs.operation(template), guarded)
 
 
+# The paths are disjoint (no segment holds a "/"): the order only makes infer the first tried.
 ROUTES = [
+    _route(MODEL + "/infer", POST, infer),
+    _route(VERSION + "/infer", POST, infer),
     _route("/v2", GET, server_metadata),
     _route("/v2/", GET, server_metadata),
     _route("/v2/health/live", GET, live, guarded=False),
@@ -199,6 +202,4 @@ ROUTES = [
     _route(VERSION, GET, model_metadata),
     _route(MODEL + "/ready", GET, model_ready),
     _route(VERSION + "/ready", GET, model_ready),
-    _route(MODEL + "/infer", POST, infer),
-    _route(VERSION + "/infer", POST, infer),
 ]

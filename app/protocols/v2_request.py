@@ -12,14 +12,15 @@ import base64
 import binascii
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from app.errors import InvalidInputError, InvalidRequestError, PayloadTooLargeError
-from app.inputs import input_bounds
+from app.inputs import input_bounds, within_bounds
 from app.protocols.native_codec import read_json
+from app.runtimes.base import Batch
 from app.schemas import InputSpec
 
 # The numeric tensor types a model input may have, little-endian as the extension says.
@@ -41,6 +42,7 @@ OUTPUT_NAMES = ("label", "class_index", "probabilities")
 REQUEST_FIELDS = frozenset({"id", "parameters", "inputs", "outputs", "model_name", "model_version"})
 INPUT_FIELDS = frozenset({"name", "shape", "datatype", "parameters", "data"})
 MAX_ID_CHARS = 256
+FLOAT_LEAVES, INTEGER_LEAVES = frozenset({int, float}), frozenset({int})
 MAX_DIMS = 4
 
 
@@ -53,14 +55,13 @@ class RequestedOutput:
     classification: int = 0  # > 0: the top-k "score:index:label" strings instead
 
 
-@dataclass(frozen=True)
-class InferRequest:
+class InferRequest(NamedTuple):  # built per request: a tuple costs a fifth of a dataclass
     """A decoded infer request: rows for the model, or encoded images to preprocess first."""
 
     id: str | None
-    rows: npt.NDArray[np.float64] | None
+    rows: Batch | None
     images: list[bytes] | None
-    outputs: list[RequestedOutput]
+    outputs: tuple[RequestedOutput, ...]
 
 
 def _invalid(message: str) -> InvalidRequestError:
@@ -85,26 +86,38 @@ def _object(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _known(document: dict[str, Any], allowed: frozenset[str] | set[str], where: str) -> None:
-    unknown = next((key for key in document if key not in allowed), None)
-    if unknown is not None:
-        shown = unknown if len(unknown) <= 64 else unknown[:64] + "..."
-        raise _invalid(f"{where}: unknown field '{shown}'; known: {', '.join(sorted(allowed))}")
+def _known(document: dict[str, Any], allowed: frozenset[str], where: str) -> None:
+    if document.keys() <= allowed:
+        return
+    unknown = next(key for key in document if key not in allowed)
+    shown = unknown if len(unknown) <= 64 else unknown[:64] + "..."
+    raise _invalid(f"{where}: unknown field '{shown}'; known: {', '.join(sorted(allowed))}")
+
+
+# What a request that names no outputs gets: all three, in their usual order, JSON or binary.
+ALL_OUTPUTS = {
+    binary: tuple(RequestedOutput(name, binary) for name in OUTPUT_NAMES)
+    for binary in (False, True)
+}
+OUTPUT_FIELDS = frozenset({"name", "parameters"})
+OUTPUT_PARAMETERS = frozenset({"binary_data", "classification"})
+REQUEST_PARAMETERS = frozenset({"binary_data_output"})
+INPUT_PARAMETERS = frozenset({"binary_data_size"})
 
 
 def read_outputs(
     document: dict[str, Any], binary_default: bool, n_classes: int
-) -> list[RequestedOutput]:
+) -> tuple[RequestedOutput, ...]:
     """The outputs a request asks for; all three, in their usual order, when it names none."""
     asked = document.get("outputs")
     if asked is None or asked == []:
-        return [RequestedOutput(name, binary_default) for name in OUTPUT_NAMES]
+        return ALL_OUTPUTS[binary_default]
     if type(asked) is not list:
         raise _invalid('outputs must be a list of {"name": ...} objects')
     outputs: list[RequestedOutput] = []
     for index, item in enumerate(asked):
         item = _object(item, f"outputs[{index}]")
-        _known(item, {"name", "parameters"}, f"outputs[{index}]")
+        _known(item, OUTPUT_FIELDS, f"outputs[{index}]")
         name = item.get("name")
         if name not in OUTPUT_NAMES:
             raise _invalid(
@@ -114,7 +127,7 @@ def read_outputs(
         if any(output.name == name for output in outputs):
             raise _invalid(f"outputs[{index}].name: '{name}' is asked for twice")
         parameters = _object(item.get("parameters", {}), f"outputs[{index}].parameters")
-        _known(parameters, {"binary_data", "classification"}, f"outputs[{index}].parameters")
+        _known(parameters, OUTPUT_PARAMETERS, f"outputs[{index}].parameters")
         binary = binary_default
         if "binary_data" in parameters:
             binary = _flag(parameters["binary_data"], f"outputs[{index}].parameters.binary_data")
@@ -129,7 +142,7 @@ def read_outputs(
                     f"from 1 to {n_classes}"
                 )
         outputs.append(RequestedOutput(name, binary, classes))
-    return outputs
+    return tuple(outputs)
 
 
 def _shape(value: Any) -> list[int]:
@@ -156,19 +169,21 @@ def _leaf_types(data: list[Any], depth: int = 1) -> set[type]:
 
 
 def _json_numbers(data: Any, datatype: str, count: int) -> npt.NDArray[Any]:
-    """JSON data, flat or nested, as an array of `count` numbers of the declared type."""
+    """JSON data, flat or nested, as an array of `count` numbers: float64 for the FP types
+    (rounded to FP32 or FP16 by _rows), int64 within the declared type's range for the others."""
     if type(data) is not list:
         raise _invalid("inputs[0].data must be a list of numbers, flat or nested")
     dtype = NUMERIC[datatype]
-    wanted = {int, float} if dtype.kind == "f" else {int}
-    found = _leaf_types(data) - wanted
+    found = _leaf_types(data) - (FLOAT_LEAVES if dtype.kind == "f" else INTEGER_LEAVES)
     if found:
         kinds = "numbers" if dtype.kind == "f" else "integers"
         names = ", ".join(sorted(t.__name__ for t in found))
         raise _invalid(f"inputs[0].data: {datatype} takes {kinds}, not {names}")
     try:
-        values = np.array(data)
-    except (ValueError, OverflowError) as exc:  # ragged nesting, integers beyond 64 bits
+        values = np.array(data, dtype=np.float64 if dtype.kind == "f" else None)
+    except OverflowError as exc:  # an integer beyond float64, or beyond 64 bits
+        raise _invalid(f"inputs[0].data: a value is outside the range of {datatype}") from exc
+    except ValueError as exc:  # ragged nesting
         raise _invalid(f"inputs[0].data is not a regular array of numbers ({exc})") from exc
     if values.size and values.dtype.kind not in "iuf":  # integers beyond 64 bits
         raise _invalid(f"inputs[0].data: a value is outside the range of {datatype}")
@@ -178,8 +193,7 @@ def _json_numbers(data: Any, datatype: str, count: int) -> npt.NDArray[Any]:
         info = np.iinfo(dtype)
         if values.min() < info.min or values.max() > info.max:
             raise _invalid(f"inputs[0].data: a value is outside the range of {datatype}")
-    with np.errstate(over="ignore"):  # beyond FP32/FP16 range: infinite, refused by _rows
-        return values.astype(dtype, copy=False).reshape(-1)
+    return values
 
 
 def _split_bytes(section: memoryview, count: int) -> list[bytes]:
@@ -207,24 +221,42 @@ def _json_images(data: Any, count: int) -> list[bytes]:
         raise _invalid("inputs[0].data: BYTES in JSON are base64-encoded images") from exc
 
 
-def _rows(values: npt.NDArray[Any], shape: list[int], spec: InputSpec) -> npt.NDArray[np.float64]:
-    """A numeric tensor as the model's (n, n_features) rows, its values checked."""
-    width = spec.n_features
-    accepted = [[-1, width]]
-    if spec.kind == "image" and spec.shape:
-        accepted.append([-1, *spec.shape])
-    if not any(len(shape) == len(a) and shape[1:] == a[1:] for a in accepted):
-        shown = " or ".join(str(a) for a in accepted)
-        raise _invalid(f"inputs[0].shape {shape} does not fit the model: it takes {shown}")
-    rows = values.reshape(shape[0], width).astype(np.float64)
+def _check_bounds(rows: npt.NDArray[Any], spec: InputSpec) -> None:
     low, high = input_bounds(spec)
-    if rows.size and not (rows.min() >= low and rows.max() <= high):  # NaN fails both
-        flat = np.flatnonzero(~((rows >= low) & (rows <= high)))[0]
-        row, column = divmod(int(flat), width)
+    if not within_bounds(rows, low, high):
+        wide = rows.astype(np.float64)  # the bounds may lie beyond FP16's range
+        flat = np.flatnonzero(~((wide >= low) & (wide <= high)))[0]
+        row, column = divmod(int(flat), rows.shape[1])
         raise InvalidInputError(
             f"inputs[0]: row {row}, value {column} is {rows[row, column]}; values must be "
             f"finite and within [{low:g}, {high:g}]"
         )
+
+
+def _rows(values: npt.NDArray[Any], shape: list[int], spec: InputSpec, datatype: str) -> Batch:
+    """A numeric tensor as the model's (n, n_features) rows, its values checked: FP rows in
+    the declared type (JSON numbers rounded to it, as the same tensor in binary would be), the
+    integer types as float64."""
+    width = spec.n_features
+    fits = len(shape) == 2 and shape[1] == width
+    if not fits and spec.kind == "image" and spec.shape:
+        fits = shape[1:] == spec.shape
+    if not fits:
+        accepted = [[-1, width]]
+        if spec.kind == "image" and spec.shape:
+            accepted.append([-1, *spec.shape])
+        shown = " or ".join(str(a) for a in accepted)
+        raise _invalid(f"inputs[0].shape {shape} does not fit the model: it takes {shown}")
+    rows = values if values.shape == (shape[0], width) else values.reshape(shape[0], width)
+    _check_bounds(rows, spec)  # before rounding: nothing within bounds overflows FP32
+    dtype = NUMERIC[datatype]
+    if dtype.kind != "f":
+        return rows.astype(np.float64)
+    if dtype.itemsize >= 4:
+        return rows.astype(dtype, copy=False)
+    with np.errstate(over="ignore"):  # FP16 ends at 65504: beyond it, infinite
+        rows = rows.astype(dtype, copy=False)
+    _check_bounds(rows, spec)
     return rows
 
 
@@ -246,9 +278,11 @@ def decode_infer(
     request_id = document.get("id")
     if request_id is not None and (type(request_id) is not str or len(request_id) > MAX_ID_CHARS):
         raise _invalid(f"id must be a string of at most {MAX_ID_CHARS} characters")
-    parameters = _object(document.get("parameters", {}), "parameters")
-    _known(parameters, {"binary_data_output"}, "parameters")
-    binary_default = _flag(parameters.get("binary_data_output", False), "binary_data_output")
+    binary_default = False
+    if "parameters" in document:
+        parameters = _object(document["parameters"], "parameters")
+        _known(parameters, REQUEST_PARAMETERS, "parameters")
+        binary_default = _flag(parameters.get("binary_data_output", False), "binary_data_output")
     outputs = read_outputs(document, binary_default, n_classes)
     inputs = document.get("inputs")
     if type(inputs) is not list or len(inputs) != 1:
@@ -268,9 +302,11 @@ def decode_infer(
             f"inputs[0].datatype: {str(datatype)[:16]!r} is not accepted; use BYTES or one of "
             f"{', '.join(NUMERIC)}"
         )
-    input_parameters = _object(tensor.get("parameters", {}), "inputs[0].parameters")
-    _known(input_parameters, {"binary_data_size"}, "inputs[0].parameters")
-    size = input_parameters.get("binary_data_size")
+    size = None
+    if "parameters" in tensor:
+        input_parameters = _object(tensor["parameters"], "inputs[0].parameters")
+        _known(input_parameters, INPUT_PARAMETERS, "inputs[0].parameters")
+        size = input_parameters.get("binary_data_size")
     if size is not None:
         size = _count(size, "inputs[0].parameters.binary_data_size")
         if "data" in tensor:
@@ -303,7 +339,7 @@ def decode_infer(
         values = np.frombuffer(binary, dtype)
     else:
         values = _json_numbers(tensor["data"], datatype, count)
-    return InferRequest(request_id, _rows(values, shape, spec), None, outputs)
+    return InferRequest(request_id, _rows(values, shape, spec, datatype), None, outputs)
 
 
 def _raw_request(binary: memoryview, spec: InputSpec, n_classes: int) -> InferRequest:
@@ -313,6 +349,5 @@ def _raw_request(binary: memoryview, spec: InputSpec, n_classes: int) -> InferRe
             f"A raw binary request (Inference-Header-Content-Length: 0) holds one FP32 row of "
             f"{width} values, {width * 4} bytes; the body has {len(binary)}"
         )
-    rows = _rows(np.frombuffer(binary, NUMERIC["FP32"]), [1, width], spec)
-    outputs = [RequestedOutput(name, True) for name in OUTPUT_NAMES]
-    return InferRequest(None, rows, None, outputs)
+    rows = _rows(np.frombuffer(binary, NUMERIC["FP32"]), [1, width], spec, "FP32")
+    return InferRequest(None, rows, None, ALL_OUTPUTS[True])

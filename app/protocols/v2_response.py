@@ -61,19 +61,30 @@ def _top_k(probabilities: npt.NDArray[np.float32], labels: list[str], count: int
 def _tensor(
     output: RequestedOutput,
     labels: list[str],
-    winners: npt.NDArray[np.int64],
+    winners: list[int],
     probabilities: npt.NDArray[np.float32],
 ) -> tuple[dict[str, Any], Any]:
     """One output's metadata (name, datatype, shape) and its values."""
     rows = len(winners)
     if output.name == "label":
-        return {"datatype": "BYTES", "shape": [rows]}, [labels[i] for i in winners.tolist()]
+        values: Any = [labels[i] for i in winners]
+        return {"name": "label", "datatype": "BYTES", "shape": [rows]}, values
     if output.name == "class_index":
-        return {"datatype": "INT64", "shape": [rows]}, winners
+        return {"name": "class_index", "datatype": "INT64", "shape": [rows]}, winners
     if output.classification:
         strings = _top_k(probabilities, labels, output.classification)
-        return {"datatype": "BYTES", "shape": [rows, output.classification]}, strings
-    return {"datatype": "FP32", "shape": list(probabilities.shape)}, probabilities.reshape(-1)
+        shape = [rows, output.classification]
+        return {"name": output.name, "datatype": "BYTES", "shape": shape}, strings
+    shape = list(probabilities.shape)
+    return {"name": output.name, "datatype": "FP32", "shape": shape}, probabilities.reshape(-1)
+
+
+def _binary(tensor: dict[str, Any], values: Any) -> bytes:
+    if tensor["datatype"] == "BYTES":
+        return _strings_binary(values)
+    if tensor["datatype"] == "INT64":
+        return np.asarray(values, dtype="<i8").tobytes()
+    return bytes(values.tobytes())
 
 
 def infer_reply(
@@ -82,20 +93,19 @@ def infer_reply(
     request_id: str | None,
     labels: list[str],
     probabilities: npt.NDArray[np.float64],
-    outputs: list[RequestedOutput],
+    outputs: tuple[RequestedOutput, ...],
 ) -> Reply:
     """The inference response: JSON, or its JSON header then the binary outputs in order."""
     scores = probabilities.astype(np.float32)
-    winners = probabilities.argmax(axis=1).astype(np.int64)
+    winners = probabilities.argmax(axis=1).tolist()
     document: dict[str, Any] = {"model_name": name, "model_version": str(version)}
     if request_id is not None:
         document["id"] = request_id
     tensors, binary = [], []
     for output in outputs:
         tensor, values = _tensor(output, labels, winners, scores)
-        tensor = {"name": output.name, **tensor}
         if output.binary:
-            data = _strings_binary(values) if tensor["datatype"] == "BYTES" else values.tobytes()
+            data = _binary(tensor, values)
             tensor["parameters"] = {"binary_data_size": len(data)}
             binary.append(data)
         else:

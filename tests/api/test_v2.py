@@ -151,6 +151,34 @@ def test_infer_accepts_float_and_integer_types(
     assert outputs(document)["label"]["data"] == expected
 
 
+def test_json_fp32_is_the_same_tensor_as_binary_fp32(client: TestClient) -> None:
+    """iris-logistic-regression takes float64: JSON numbers declared FP32 reach it rounded to
+    FP32, as the same tensor sent in binary does, so both answer the same probabilities."""
+    rows = np.array(IRIS_ROWS, dtype="<f4")
+    header = {
+        "inputs": [
+            {
+                "name": "input",
+                "shape": [3, 4],
+                "datatype": "FP32",
+                "parameters": {"binary_data_size": rows.nbytes},
+            }
+        ]
+    }
+    head = json.dumps(header).encode()
+    binary = client.post(
+        "/v2/models/iris-logistic-regression/infer",
+        content=head + rows.tobytes(),
+        headers={"Inference-Header-Content-Length": str(len(head))},
+    )
+    from_json = ok(
+        infer(client, "iris-logistic-regression", {"inputs": [tensor(IRIS_ROWS, [3, 4])]})
+    )
+    assert (
+        outputs(ok(binary))["probabilities"]["data"] == outputs(from_json)["probabilities"]["data"]
+    )
+
+
 def test_infer_mnist_uint8_28_by_28_equals_native(client: TestClient, mnist_dir: Path) -> None:
     images, labels = mnist_digits(mnist_dir, 8)
     body = {"inputs": [tensor(images.tolist(), [8, 28, 28], "UINT8")]}
@@ -274,6 +302,8 @@ def test_classification_extension_top_k(client: TestClient) -> None:
         ({"inputs": [tensor([5.5, 1, 1, 1], [1, 4], "INT32")]}, "INT32 takes integers"),
         ({"inputs": [tensor([300, 1, 1, 1], [1, 4], "UINT8")]}, "outside the range of UINT8"),
         ({"inputs": [tensor([1e300, 1, 1, 1], [1, 4])]}, "within [-1e+06, 1e+06]"),
+        ({"inputs": [tensor([10**400, 1, 1, 1], [1, 4])]}, "outside the range of FP32"),
+        ({"inputs": [tensor([7e4, 1, 1, 1], [1, 4], "FP16")]}, "value 0 is inf; values must"),
         ({"inputs": [tensor(IRIS_ROW, [1, 4], "BOOL")]}, "'BOOL' is not accepted"),
         ({"inputs": [tensor(IRIS_ROW, [1, 4], "BYTES")]}, "image models only"),
         ({"inputs": [tensor([], [0, 4])]}, "at least one row"),
@@ -402,3 +432,29 @@ def test_openapi_documents_the_v2_and_tf_serving_routes(client: TestClient) -> N
         "$ref": "#/components/schemas/V2InferenceRequest"
     }
     assert "V2InferenceResponse" in document["components"]["schemas"]
+
+
+@pytest.mark.parametrize("count", [1, 100])
+def test_binary_fp16_beyond_the_bounds_is_a_400(client: TestClient, count: int) -> None:
+    """FP16 ends at 65504, short of the Iris bounds: an infinity in a small or a large batch
+    is refused by value, not a crash."""
+    rows = np.ones((count, 4), dtype="<f2")
+    rows[-1, 2] = np.inf
+    head = json.dumps(
+        {
+            "inputs": [
+                {
+                    "name": "input",
+                    "shape": [count, 4],
+                    "datatype": "FP16",
+                    "parameters": {"binary_data_size": rows.nbytes},
+                }
+            ]
+        }
+    ).encode()
+    response = client.post(
+        "/v2/models/iris-knn/infer",
+        content=head + rows.tobytes(),
+        headers={"Inference-Header-Content-Length": str(len(head))},
+    )
+    assert f"row {count - 1}, value 2 is inf" in error(response, 400)
