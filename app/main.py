@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     registry = ModelRegistry(settings.models_dir, settings.allow_pickle, settings.allow_symlinks)
     compute = Compute(settings.compute_workers)
     batchers = Batchers(settings.batching, settings.max_batch_size, settings.max_latency_ms)
-    shadows = Shadows(compute, metrics, settings.shadow_queue_rows)
+    shadows = Shadows(metrics, settings.shadow_queue_rows)
     plane = DataPlane(registry, compute, metrics, batchers, settings, shadows)
     limits = Limits(
         settings.max_body_bytes,

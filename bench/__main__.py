@@ -21,6 +21,7 @@ from bench.scenarios import HOSTILE, PEAK_MEMORY, chosen
 from bench.servers import serve
 from bench.shadow import shadow_registry
 from bench.summary import Figures, summarise
+from training.datasets.mnist import MnistNotFoundError
 
 FLOOR_PORT, APP_PORT, BATCHING_PORT, TWO_CORES_PORT, RAW_FLOOR_PORT, MEMORY_PORT = range(8701, 8707)
 BASELINE_PORT = 8707
@@ -136,11 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         else "one core: server and wrk share it (not pinned)"
     )
     expected = count_models(args.models_dir)
-    scenarios = [
-        s
-        for s in scenario_list.build(args.mnist_dir)
-        if s.name == scenario_list.FLOOR or chosen(s.name, args.only)
-    ]
+    try:
+        built = scenario_list.build(args.mnist_dir)
+    except MnistNotFoundError as exc:  # the digit payloads come from the MNIST test images
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    scenarios = [s for s in built if s.name == scenario_list.FLOOR or chosen(s.name, args.only)]
     floor = next(s for s in scenarios if s.name == scenario_list.FLOOR)
     app_env = {"SERVING_MODELS_DIR": str(args.models_dir.resolve()), "SERVING_LOG_LEVEL": "warning"}
     say(
