@@ -9,7 +9,7 @@ export MNIST_DIR
 
 BIN := $(VENV)/bin
 
-.PHONY: install serve train test lint lint-deploy docker-smoke bench
+.PHONY: install serve train test lint lint-deploy docker-smoke bench ray-install ray-smoke
 
 # Reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -35,14 +35,27 @@ test: install
 
 # Style and types (../shared/STYLE.md): ruff, then mypy --strict.
 lint: install
-	$(BIN)/ruff check app training tests bench
-	$(BIN)/ruff format --check app training tests bench
+	$(BIN)/ruff check app training tests bench scripts
+	$(BIN)/ruff format --check app training tests bench scripts
 	$(BIN)/mypy app training
 
-# The Dockerfiles (hadolint) and the Kubernetes manifests (their schemas, offline).
+# The Dockerfiles (hadolint), the Kubernetes manifests (their schemas, offline) and the KServe
+# ones (KServe's CRD schemas, vendored in deploy/kserve/schemas/).
 lint-deploy: install
 	$(BIN)/hadolint Dockerfile Dockerfile.models
 	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/*.yaml
+	$(BIN)/python scripts/validate_kserve.py deploy/kserve/*.yaml
+
+$(VENV)/.ray-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[ray]'
+	touch $@
+
+ray-install: $(VENV)/.ray-installed
+
+# Ray Serve on a real two-node cluster on this machine (README, Scaling out), about 90 s; the
+# cluster is stopped (ray stop) whatever happens.
+ray-smoke: $(VENV)/.ray-installed
+	$(BIN)/python scripts/ray_smoke.py
 
 # Build the image and run it with a tiny registry mounted, baked and empty (needs Docker).
 docker-smoke: install

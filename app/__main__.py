@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
+import tempfile
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
@@ -17,6 +21,35 @@ DEFAULT_APP = "app.main:create_app"
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
+
+
+METRICS_FILES = ("counter_*.db", "gauge_*.db", "histogram_*.db", "summary_*.db")
+
+
+@contextlib.contextmanager
+def shared_metrics(settings: Settings) -> Iterator[None]:
+    """With several workers, a folder for their metrics files (app/metrics.py): the one named by
+    PROMETHEUS_MULTIPROC_DIR, emptied of an earlier run's files, else a temporary one, removed at
+    the end. The workers inherit the variable, so prometheus_client starts in multiprocess mode
+    there."""
+    if settings.workers == 1 and settings.metrics_multiprocess_dir is None:
+        yield
+        return
+    named = settings.metrics_multiprocess_dir
+    if named is not None:
+        named.mkdir(parents=True, exist_ok=True)
+        for pattern in METRICS_FILES:  # a dead run's counts must not be summed in
+            for stale in named.glob(pattern):
+                stale.unlink()
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="modelserve-metrics-") as temporary:
+        # Written, not read: the spawned workers inherit the environment.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = temporary
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def run(app_path: str, settings: Settings, **overrides: Any) -> None:
@@ -37,7 +70,8 @@ def run(app_path: str, settings: Settings, **overrides: Any) -> None:
         "proxy_headers": bool(settings.forwarded_allow_ips.strip()),
         "forwarded_allow_ips": settings.forwarded_allow_ips.strip() or None,
     }
-    uvicorn.run(app_path, factory=True, **{**options, **overrides})
+    with shared_metrics(settings):
+        uvicorn.run(app_path, factory=True, **{**options, **overrides})
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     """The whole service, configured by `settings` (default: from SERVING_* variables)."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
-    metrics = Metrics()
+    metrics = Metrics(settings.metrics_multiprocess_dir)
     registry = ModelRegistry(settings.models_dir, settings.allow_pickle, settings.allow_symlinks)
     compute = Compute(settings.compute_workers)
     batchers = Batchers(settings.batching, settings.max_batch_size, settings.max_latency_ms)

@@ -1,10 +1,18 @@
-"""Prometheus metrics, created on a CollectorRegistry the app owns (tests never clash)."""
+"""Prometheus metrics, created on a CollectorRegistry the app owns (tests never clash).
+
+With several uvicorn workers (SERVING_WORKERS > 1) every worker writes its values to files in a
+shared folder (prometheus_client's multiprocess mode, chosen by PROMETHEUS_MULTIPROC_DIR before
+the first metric exists: `python -m app` sets it), and a scrape, answered by any one worker, sums
+them all.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -25,10 +33,12 @@ class _Children:
 
 
 class Metrics:
-    """Every metric the server exports."""
+    """Every metric the server exports; `multiprocess_dir`: the workers' shared folder, whose
+    files `exposition()` sums (None: this process's values only)."""
 
-    def __init__(self) -> None:
+    def __init__(self, multiprocess_dir: Path | None = None) -> None:
         self.registry = CollectorRegistry()
+        self.multiprocess_dir = multiprocess_dir
         self.requests = Counter(
             "serving_requests_total",
             "HTTP requests by model, version, endpoint and status code.",
@@ -56,16 +66,23 @@ class Metrics:
             registry=self.registry,
         )
         self.models_loaded = Gauge(
-            "serving_models_loaded", "Model versions loaded and ready.", registry=self.registry
+            "serving_models_loaded",
+            "Model versions loaded and ready.",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.models_failed = Gauge(
-            "serving_models_failed", "Model versions that failed to load.", registry=self.registry
+            "serving_models_failed",
+            "Model versions that failed to load.",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.load_seconds = Gauge(
             "serving_model_load_seconds",
             "Seconds taken to verify and load each model version.",
             ["model", "version"],
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.shadow_rows = Counter(
             "serving_shadow_rows_total",
@@ -85,6 +102,15 @@ class Metrics:
         self._latency = _Children(self.latency)
         self._predict_latency = _Children(self.predict_latency)
         self._predictions = _Children(self.predictions)
+
+    def exposition(self) -> bytes:
+        """The Prometheus text of a scrape: every worker's values summed in multiprocess mode
+        (gauges: the value a worker set last, as every worker loads the same registry)."""
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged, path=str(self.multiprocess_dir))  # type: ignore[no-untyped-call]
+        return generate_latest(merged)
 
     def count_request(
         self, model: str, version: str, endpoint: str, status: str, seconds: float

@@ -17,6 +17,13 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to listen on (python -m app).")
     port: int = Field(8000, ge=1, le=65535, description="Port to listen on (python -m app).")
     workers: int = Field(1, ge=1, description="uvicorn worker processes (python -m app).")
+    metrics_multiprocess_dir: Path | None = Field(
+        None,
+        validation_alias="PROMETHEUS_MULTIPROC_DIR",
+        description="The folder where each worker writes its metrics for /metrics to sum "
+        "(prometheus_client's own variable, read by it too); python -m app makes a temporary "
+        "one when SERVING_WORKERS > 1. Unset: one process's metrics.",
+    )
     graceful_shutdown_seconds: int = Field(
         20, ge=1, description="On SIGTERM, how long in-flight requests get to finish."
     )

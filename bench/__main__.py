@@ -24,6 +24,7 @@ from bench.summary import Figures, summarise
 from training.datasets.mnist import MnistNotFoundError
 
 FLOOR_PORT, APP_PORT, BATCHING_PORT, TWO_CORES_PORT, RAW_FLOOR_PORT, MEMORY_PORT = range(8701, 8707)
+TWO_WORKERS_PORT = 8710
 BASELINE_PORT = 8707
 SHADOW_PORT = 8708
 HOSTILE_CLIENTS = 8
@@ -91,7 +92,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         metavar="TEXT",
         help="run only the scenarios whose name contains TEXT (repeatable; 'hostile', "
-        "'peak memory' and 'two cores' pick the new ones); both floors always run",
+        "'peak memory', 'two cores' and 'two workers' pick the new ones); both floors always "
+        "run",
     )
     parser.add_argument(
         "--results-dir",
@@ -243,6 +245,30 @@ def main(argv: list[str] | None = None) -> int:
                 ) as two_core_server:
                     for scenario in two_core_scenarios:
                         rounds.measure(two_core_server, scenario, server, "one core")
+            two_worker_scenarios = [s for s in scenarios if s.server == "two-workers"]
+            if two_worker_scenarios and not two_cores:
+                say("  two workers against one: skipped, this process may use only one CPU")
+            elif two_worker_scenarios:
+                say(
+                    "  two workers against one: a server with SERVING_WORKERS=2 on CPUs 0 and 1 "
+                    "against the one-worker server on CPU 0; wrk pinned to CPU 1 in both cases"
+                )
+                with serve(
+                    "app.main:create_app",
+                    TWO_WORKERS_PORT,
+                    {**app_env, "SERVING_BATCHING": "false", "SERVING_WORKERS": "2"},
+                    "0,1",
+                    "/health/ready",
+                    expected,
+                ) as two_worker_server:
+                    for scenario in two_worker_scenarios:
+                        rounds.measure(two_worker_server, scenario, server, "one worker")
+                    say(
+                        f"    resident memory after the load: "
+                        f"{proctree.rss_mb(two_worker_server.process.pid):.0f} MB with two "
+                        f"workers, {proctree.rss_mb(server.process.pid):.0f} MB with one "
+                        "(each tree with its compute processes)"
+                    )
             if chosen(HOSTILE, args.only):
                 where = "pinned to CPU 1" if two_cores else "not pinned"
                 say(

@@ -11,6 +11,7 @@ from bench.load import Request
 JSON = "application/json"
 FLOOR = "floor"
 TWO_CORES = "mnist-cnn, 280x280 RGBA PNG upload, two cores"
+TWO_WORKERS = "iris-logistic-regression, 1 row, two workers on two cores"
 # Not wrk scenarios, but chosen with --only by these names all the same.
 HOSTILE = "hostile load: /health/live during 16-MP PNG uploads"
 PEAK_MEMORY = "peak memory: 8 worst-case requests in flight"
@@ -33,7 +34,8 @@ class Scenario:
 
     name: str
     # "floor", "app" (batching off, CPU 0), "batching" (batching on), "two-cores" (CPUs 0 and
-    # 1) or "shadow" (bench/shadow.py's registry, CPU 0)
+    # 1), "two-workers" (SERVING_WORKERS=2 on CPUs 0 and 1) or "shadow" (bench/shadow.py's
+    # registry, CPU 0)
     server: str
     request: Request
     concurrency: tuple[int, ...] = (1, 16)
@@ -148,6 +150,14 @@ def build(mnist_dir: Path | None) -> list[Scenario]:
             TWO_CORES,
             "two-cores",
             upload("mnist-cnn", payloads.digit_png_280_rgba(digit)),
+            concurrency=(16,),
+        ),
+        # One event loop is what a one-row request is bound by: a second uvicorn worker (its
+        # own loop and its own copy of every model) against the one-core server.
+        Scenario(
+            TWO_WORKERS,
+            "two-workers",
+            predict("iris-logistic-regression", payloads.iris_rows(1)),
             concurrency=(16,),
         ),
     ]

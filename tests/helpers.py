@@ -54,7 +54,9 @@ def free_port() -> int:
 class ServerProcess:
     """`python -m app` in its own process on a free loopback port, as in production."""
 
-    def __init__(self, registry: Path, **settings: str) -> None:
+    def __init__(
+        self, registry: Path, environment: dict[str, str] | None = None, **settings: str
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -64,6 +66,7 @@ class ServerProcess:
             "SERVING_LOG_LEVEL": "warning",
         }
         env.update({f"SERVING_{key.upper()}": value for key, value in settings.items()})
+        env.update(environment or {})
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app"], cwd=REPO, env=env, stdout=self.log, stderr=self.log

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.api.deps import MetricsDep, RegistryDep
 from app.errors import NotReadyError
@@ -52,5 +52,6 @@ async def ready(registry: RegistryDep) -> Health:
 )
 async def metrics(metrics: MetricsDep) -> Response:
     """Requests by model, version, endpoint and status; latency histograms; predictions by
-    model and class; models loaded and their load seconds."""
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    model and class; models loaded and their load seconds. With several workers, all of theirs
+    summed."""
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
