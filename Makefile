@@ -9,7 +9,7 @@ export MNIST_DIR
 
 BIN := $(VENV)/bin
 
-.PHONY: install serve train test lint lint-deploy docker-smoke bench ray-install ray-smoke
+.PHONY: install browser serve train test lint lint-deploy docker-smoke bench ray-install ray-smoke
 
 # Reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -30,7 +30,11 @@ train: install
 serve: train
 	SERVING_HOST=$(HOST) SERVING_PORT=$(PORT) $(BIN)/python -m app
 
-test: install
+# Chromium and ChromeDriver for the web page's tests (tests/web/), from apt when missing.
+browser:
+	scripts/install-browser.sh
+
+test: install browser
 	$(BIN)/python -m pytest
 
 # Style and types (../shared/STYLE.md): ruff, then mypy --strict.

@@ -19,6 +19,30 @@ SECURITY_HEADERS = [
     (b"cache-control", b"no-store"),
 ]
 STRICT_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+# The page at / (app/web/): its own scripts, styles and images, API calls to this origin, and the
+# pictures it makes itself (blob: the uploaded file, the 28x28 view); nothing inline, nothing else.
+PAGE_CSP = (
+    b"content-security-policy",
+    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+    b"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+)
+# Swagger UI (/docs), from the package: its icons are data: images inside its stylesheet.
+SWAGGER_CSP = (
+    b"content-security-policy",
+    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+)
+# ReDoc (/redoc) writes its styles into <style> elements at run time (styled-components), so
+# its styles must be allowed inline; its scripts still come only from this origin, and its
+# search index runs in a worker made from a blob.
+REDOC_CSP = (
+    b"content-security-policy",
+    b"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src blob:; "
+    b"base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+)
+# Static files (/static/): cached, but checked again (ETag) on every use.
+REVALIDATE = (b"cache-control", b"no-cache")
 
 
 def header(scope: Scope, name: bytes) -> bytes | None:

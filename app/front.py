@@ -12,7 +12,19 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from app.asgi import SECURITY_HEADERS, STRICT_CSP, ASGIApp, Message, Receive, Scope, Send
+from app.asgi import (
+    PAGE_CSP,
+    REDOC_CSP,
+    REVALIDATE,
+    SECURITY_HEADERS,
+    STRICT_CSP,
+    SWAGGER_CSP,
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 from app.errors import MethodNotAllowedError, ServiceError
 from app.limits import Limits
 from app.metrics import Metrics
@@ -26,8 +38,15 @@ logger = logging.getLogger(__name__)
 
 # Probes and scrapes must answer under load: they are neither capped nor counted in flight.
 UNGUARDED_PREFIXES = ("/health/", "/metrics")
-# Swagger UI and ReDoc load their scripts and styles from a CDN: a strict CSP would blank them.
-DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
+# The pages a browser renders (app/web/) get a policy that lets them load their own files from
+# this origin, and nothing from anywhere else; every other response gets `default-src 'none'`.
+PAGE_POLICIES = {
+    "/": PAGE_CSP,
+    "/docs": SWAGGER_CSP,
+    "/docs/oauth2-redirect": SWAGGER_CSP,
+    "/redoc": REDOC_CSP,
+}
+STATIC_PREFIX = "/static/"
 CRASH = error_reply(ServiceError("The server failed to handle this request."))
 
 
@@ -47,14 +66,23 @@ class SecureFront:
         self.app = app
         self.metrics = metrics
         self._headers = [*SECURITY_HEADERS, STRICT_CSP]
-        self._docs_headers = list(SECURITY_HEADERS)
+        self._page_headers = {
+            path: [*SECURITY_HEADERS, policy] for path, policy in PAGE_POLICIES.items()
+        }
+        cached = [REVALIDATE if pair[0] == REVALIDATE[0] else pair for pair in SECURITY_HEADERS]
+        self._static_headers = [*cached, STRICT_CSP]
+
+    def _added(self, path: str) -> list[tuple[bytes, bytes]]:
+        if path.startswith(STATIC_PREFIX):
+            return self._static_headers
+        return self._page_headers.get(path, self._headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)  # the lifespan
             return
         started = time.perf_counter()
-        added = self._docs_headers if scope["path"] in DOCS_PATHS else self._headers
+        added = self._added(scope["path"])
         status = 0  # nothing sent yet
 
         async def send_secured(message: Message) -> None:

@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import admin, cards, comparisons, health, models
 from app.api.errors import install_error_handlers
+from app.api.web import install_web
 from app.asgi import ASGIApp
 from app.batching import Batchers
 from app.compute import Compute
@@ -159,6 +160,9 @@ def create_app(settings: Settings | None = None) -> ModelServer:
         cors_origins=settings.cors_origins,
         title="Model server",
         description=DESCRIPTION,
+        # Served from the package by app/api/web.py, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
         version="0.1.0",
         lifespan=lifespan,
         # A redirect to the slash-less path would be built from the Host header.
@@ -179,4 +183,5 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     app.include_router(comparisons.router)
     app.include_router(health.router)
     app.include_router(admin.router)
+    install_web(app)
     return app

@@ -38,6 +38,21 @@ def quick_registry(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) ->
     return registry
 
 
+@pytest.fixture(scope="session")
+def compared_registry(
+    quick_registry: Path, mnist_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A copy of the quick registry with both comparisons written into it, as `make serve`
+    leaves a registry; read only."""
+    from training.__main__ import main
+
+    registry = tmp_path_factory.mktemp("compared") / "models"
+    shutil.copytree(quick_registry, registry)
+    arguments = ["compare", "--dataset", "iris", "--dataset", "mnist", "--seconds", "0.3"]
+    assert main([*arguments, "--registry-dir", str(registry), "--mnist-dir", str(mnist_dir)]) == 0
+    return registry
+
+
 @pytest.fixture
 def iris_registry(quick_registry: Path, tmp_path: Path) -> Path:
     """A private copy of the quick Iris models, free to change in one test."""

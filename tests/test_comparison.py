@@ -23,15 +23,8 @@ DATASETS = {"iris": 6, "mnist": 8}
 
 
 @pytest.fixture(scope="module")
-def compared(
-    quick_registry: Path, mnist_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """A copy of the quick registry with both comparisons written into it."""
-    registry = tmp_path_factory.mktemp("compared") / "models"
-    shutil.copytree(quick_registry, registry)
-    arguments = ["compare", "--dataset", "iris", "--dataset", "mnist", "--seconds", "0.3"]
-    assert main([*arguments, "--registry-dir", str(registry), "--mnist-dir", str(mnist_dir)]) == 0
-    return registry
+def compared(compared_registry: Path) -> Path:
+    return compared_registry
 
 
 @pytest.fixture(scope="module")

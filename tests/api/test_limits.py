@@ -96,7 +96,10 @@ def test_security_headers_on_every_response(client: TestClient) -> None:
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["x-frame-options"] == "DENY"
         assert "default-src 'none'" in response.headers["content-security-policy"]
-    assert "content-security-policy" not in client.get("/docs").headers
+    for page in ("/", "/docs", "/redoc"):  # their own files only: nothing inline, no CDN
+        policy = client.get(page).headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "script-src 'self';" in policy
+        assert "http" not in policy and "unsafe-eval" not in policy
 
 
 def test_cors_is_off_unless_configured(iris_registry: Path, client: TestClient) -> None:

@@ -1,0 +1,62 @@
+// The page: one view at a time (Models, Draw, Upload, Iris), chosen by the address's #fragment
+// so that each view can be linked to and the browser's back button works.
+import { getJSON } from "./api.js";
+import { fillModelSelect } from "./digits.js";
+import { el, showError } from "./dom.js";
+import { setupDraw } from "./draw.js";
+import { setupIris } from "./iris.js";
+import { showModels } from "./models.js";
+import { setupUpload } from "./upload.js";
+
+const VIEWS = ["models", "draw", "upload", "iris"];
+const $ = (id) => document.getElementById(id);
+
+function showView() {
+  const wanted = location.hash.slice(1);
+  const view = VIEWS.includes(wanted) ? wanted : "models";
+  for (const name of VIEWS) {
+    $(name).hidden = name !== view;
+    const link = document.querySelector(`nav a[href="#${name}"]`);
+    if (name === view) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  document.body.dataset.view = view;
+}
+
+function unavailable(section, message) {
+  section.querySelector(".view-body").replaceChildren(el("p", { className: "hint", text: message }));
+}
+
+async function start() {
+  window.addEventListener("hashchange", showView);
+  showView();
+  let summaries;
+  try {
+    summaries = (await getJSON("/v1/models")).models;
+  } catch (error) {
+    showError($("models-status"), error);
+    return;
+  }
+  $("models-status").textContent = `${summaries.length} models, ${summaries.filter((s) => s.status === "ready").length} ready.`;
+  const ready = summaries.filter((s) => s.status === "ready");
+  const mnist = ready.filter((s) => s.input && s.input.kind === "image");
+  const iris = ready.filter((s) => s.dataset === "iris");
+  if (mnist.length) {
+    fillModelSelect($("digit-model"), mnist, "mnist-cnn");
+    fillModelSelect($("upload-model"), mnist, "mnist-cnn");
+    setupDraw({ canvas: $("digit-canvas"), undo: $("draw-undo"), clear: $("draw-clear"), select: $("digit-model"), result: $("draw-result"), models: mnist });
+    setupUpload({ input: $("upload-file"), zone: $("upload-zone"), select: $("upload-model"), preview: $("upload-preview"), result: $("upload-result"), models: mnist });
+  } else {
+    unavailable($("draw"), "No MNIST model is loaded: train one with python -m training --dataset mnist.");
+    unavailable($("upload"), "No MNIST model is loaded: train one with python -m training --dataset mnist.");
+  }
+  if (iris.length) {
+    setupIris({ form: $("iris-form"), select: $("iris-model"), fieldsArea: $("iris-fields"), result: $("iris-result"), regions: $("iris-regions"), models: iris });
+  } else {
+    unavailable($("iris"), "No Iris model is loaded: train one with python -m training --dataset iris.");
+  }
+  await showModels(summaries);
+  document.body.dataset.ready = "true";
+}
+
+start();

@@ -1,0 +1,174 @@
+// Models: every model of the registry with its status, versions, labels, headline metrics, the
+// plots of the version that answers, each version's model card, and the datasets' comparisons.
+import { getJSON, getText } from "./api.js";
+import { el, showError } from "./dom.js";
+import { renderMarkdown } from "./markdown.js";
+
+const PLOT_TITLES = {
+  confusion_matrix: "Confusion matrix (test set)",
+  decision_regions: "Decision regions",
+  learning_curve: "Training and testing error",
+  training_history: "Training history",
+};
+
+function fixed(value, digits = 4) {
+  return typeof value === "number" ? value.toFixed(digits) : "–";
+}
+
+function grouped(value) {
+  return typeof value === "number" ? Math.round(value).toLocaleString("en") : "–";
+}
+
+// The version unpinned requests go to: production's, else the newest.
+export function servingVersion(summary) {
+  const production = summary.labels && summary.labels.production;
+  return production ? production.version : summary.latest_version;
+}
+
+function labelText(target) {
+  let text = `v${target.version}`;
+  if (target.canary) text += `, canary v${target.canary.version} at ${target.canary.weight * 100}%`;
+  if (target.shadow) text += `, shadow v${target.shadow.version}`;
+  return text;
+}
+
+function metricsList(metrics) {
+  const items = [];
+  if (metrics.accuracy !== undefined) items.push(["Accuracy", fixed(metrics.accuracy)]);
+  if (metrics.macro_f1 !== undefined) items.push(["Macro F1", fixed(metrics.macro_f1)]);
+  if (metrics.cv_accuracy) items.push(["CV accuracy", `${fixed(metrics.cv_accuracy.mean)} ± ${fixed(metrics.cv_accuracy.std)}`]);
+  if (metrics.test_samples !== undefined) items.push(["Test rows", grouped(metrics.test_samples)]);
+  return el("dl", { className: "metrics" }, items.flatMap(([name, value]) => [el("dt", { text: name }), el("dd", { text: value })]));
+}
+
+function plotFigure(name, version, plot) {
+  const src = `/v1/models/${encodeURIComponent(name)}/versions/${version}/plots/${plot}.png`;
+  const title = PLOT_TITLES[plot] || plot.replaceAll("_", " ");
+  return el("figure", { className: "plot" }, [
+    el("a", { href: src, target: "_blank", rel: "noopener" }, [
+      el("img", { src, alt: `${name} version ${version}: ${title}`, "data-plot": plot }),
+    ]),
+    el("figcaption", { text: title }),
+  ]);
+}
+
+// A version's model card, rendered from its Markdown when first opened.
+function cardSection(base, version) {
+  const body = el("div", { className: "card-markdown" });
+  const details = el("details", { className: "card", "data-testid": "version-card" }, [el("summary", { text: `Model card, version ${version}` }), body]);
+  let loaded = false;
+  details.addEventListener("toggle", async () => {
+    if (loaded || !details.open) return;
+    loaded = true;
+    body.replaceChildren(el("p", { className: "hint", text: "Loading the model card…" }));
+    try {
+      body.replaceChildren(renderMarkdown(await getText(`${base}/card`)));
+      details.dataset.state = "done";
+    } catch (error) {
+      showError(body, error);
+      details.dataset.state = "error";
+    }
+  });
+  return details;
+}
+
+// One version: its plots (fetched when its section is first opened) and its model card.
+function versionSection(summary, version, open) {
+  const labels = Object.entries(summary.labels || {})
+    .filter(([, target]) => target.version === version)
+    .map(([label]) => label);
+  const heading = `Version ${version}${labels.length ? ` (${labels.join(", ")})` : ""}`;
+  const base = `/v1/models/${encodeURIComponent(summary.name)}/versions/${version}`;
+  const plots = el("div", { className: "plots" });
+  const details = el("details", { className: "version", open }, [el("summary", { text: heading }), plots, cardSection(base, version)]);
+  let loaded = false;
+  const load = async () => {
+    if (loaded || !details.open) return;
+    loaded = true;
+    try {
+      const metadata = await getJSON(base);
+      const names = Object.keys(metadata.files).filter((f) => f.endsWith(".png")).map((f) => f.slice(0, -4)).sort();
+      plots.replaceChildren(...names.map((plot) => plotFigure(summary.name, version, plot)));
+    } catch (error) {
+      showError(plots, error);
+    }
+  };
+  details.addEventListener("toggle", load);
+  if (open) load();
+  return details;
+}
+
+function modelEntry(summary) {
+  const ready = summary.status === "ready";
+  const header = el("header", {}, [
+    el("h3", { text: summary.name }),
+    el("span", { className: `status status-${summary.status}`, text: summary.status }),
+  ]);
+  const facts = ready
+    ? el("p", { className: "facts", text: `${summary.dataset} · ${summary.algorithm} · ${summary.framework} · versions ${summary.versions.join(", ")}` })
+    : el("p", { className: "error", text: summary.reason });
+  const labels = Object.entries(summary.labels || {});
+  const children = [header, facts];
+  if (labels.length) {
+    children.push(el("p", { className: "labels" }, labels.map(([label, target]) => el("span", { className: "label", text: `${label} → ${labelText(target)}` }))));
+  }
+  for (const failed of summary.failed_versions || []) {
+    children.push(el("p", { className: "error", text: `Version ${failed.version} failed to load: ${failed.reason}` }));
+  }
+  if (ready) {
+    children.push(metricsList(summary.metrics || {}));
+    const serving = servingVersion(summary);
+    for (const version of [...summary.versions].reverse()) {
+      children.push(versionSection(summary, version, version === serving));
+    }
+  }
+  return el("article", { className: "model", "data-testid": "model-card", "data-model": summary.name }, children);
+}
+
+const COMPARISON_COLUMNS = [
+  ["model", (r) => r.name],
+  ["version", (r) => r.version],
+  ["accuracy", (r) => fixed(r.accuracy)],
+  ["macro F1", (r) => fixed(r.macro_f1)],
+  ["train / test error", (r) => (r.train_error === null ? "–" : `${fixed(r.train_error, 3)} / ${fixed(r.test_error, 3)}`)],
+  ["artifact MB", (r) => fixed(r.artifact_bytes / 1e6, 2)],
+  ["memory MB", (r) => (typeof r.memory_bytes === "number" ? fixed(r.memory_bytes / 1e6, 1) : "–")],
+  ["1 row median µs", (r) => grouped(r.one_row_median_us)],
+  ["1 row p99 µs", (r) => grouped(r.one_row_p99_us)],
+  ["256-row batch rows/s", (r) => grouped(r.batch_rows_per_second)],
+  ["Pareto", (r) => (r.pareto ? "yes" : "")],
+];
+
+async function comparisonSection(dataset) {
+  let comparison;
+  try {
+    comparison = await getJSON(`/v1/datasets/${encodeURIComponent(dataset)}/comparison`);
+  } catch (error) {
+    if (error.status === 404) return null; // not compared yet: nothing to show
+    return el("section", { className: "comparison" }, [el("h3", { text: `${dataset}: comparison` }), el("p", { className: "error", role: "alert", text: error.message })]);
+  }
+  const rows = [...comparison.rows].sort((a, b) => b.accuracy - a.accuracy);
+  const table = el("table", {}, [
+    el("caption", { text: `Measured ${comparison.created_at} on ${comparison.measured_with.machine}, one thread, ${comparison.measured_with.input}` }),
+    el("thead", {}, [el("tr", {}, COMPARISON_COLUMNS.map(([name]) => el("th", { scope: "col", text: name })))]),
+    el("tbody", {}, rows.map((row) => el("tr", {}, COMPARISON_COLUMNS.map(([, value]) => el("td", { text: String(value(row)) }))))),
+  ]);
+  const src = `/v1/datasets/${encodeURIComponent(dataset)}/comparison.png`;
+  return el("section", { className: "comparison", "data-dataset": dataset }, [
+    el("h3", { text: `${dataset}: the models compared` }),
+    el("div", { className: "table-scroll" }, [table]),
+    el("figure", { className: "plot" }, [
+      el("img", { src, alt: `${dataset}: accuracy against one-row serving cost, Pareto front in red`, "data-plot": "comparison" }),
+      el("figcaption", { text: "Accuracy against one-row serving cost" }),
+    ]),
+  ]);
+}
+
+export async function showModels(summaries) {
+  const list = document.getElementById("model-list");
+  const comparisons = document.getElementById("comparisons");
+  list.replaceChildren(...summaries.map(modelEntry));
+  const datasets = [...new Set(summaries.filter((s) => s.dataset).map((s) => s.dataset))].sort();
+  const sections = await Promise.all(datasets.map(comparisonSection));
+  comparisons.replaceChildren(...sections.filter(Boolean));
+}
