@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
-from training.plots import decision_regions_plot
+from training.plots import decision_regions_geometry, decision_regions_plot
 from training.sklearn_fit import Estimator, fit_sklearn
 from training.spec import Dataset, ModelSpec, Trained
 
@@ -87,6 +87,8 @@ def train(algorithm: str, data: Dataset) -> Trained:
         "mean": round(float(scores.mean()), 6),
         "std": round(float(scores.std()), 6),
     }
+    geometry = decision_regions_geometry(data.train_features, FEATURES)
+    trained.extra_metrics["decision_regions"] = geometry
     write_model = trained.write_files
 
     def write_files(folder: Path) -> None:
@@ -100,6 +102,7 @@ def train(algorithm: str, data: Dataset) -> Trained:
             data.train_targets,
             data.class_labels,
             f"iris-{algorithm}: refit on sepal features only",
+            geometry,
         )
 
     trained.write_files = write_files

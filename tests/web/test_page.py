@@ -198,6 +198,22 @@ def test_iris_form_answers_the_species(browser: Browser) -> None:
         lambda: natural_width(browser, "#iris-regions img") not in ([], [-1], [0]),
         "no picture",
     )
+    # Trained with metrics.decision_regions recorded: the flower is placed on the picture.
+    note = "#iris-regions .regions-note"
+    wait_for(
+        browser,
+        lambda: browser.driver.find_element(By.CSS_SELECTOR, note).text.startswith(
+            "The flower is the white ring"
+        ),
+        "the flower is not placed",
+    )
+    marker = browser.driver.find_element(By.CSS_SELECTOR, "#iris-regions .regions-point")
+    assert marker.is_displayed()
+    picture = browser.driver.find_element(By.CSS_SELECTOR, "#iris-regions img").rect
+    centre_x = marker.rect["x"] + marker.rect["width"] / 2
+    centre_y = marker.rect["y"] + marker.rect["height"] / 2
+    assert picture["x"] < centre_x < picture["x"] + picture["width"], (marker.rect, picture)
+    assert picture["y"] < centre_y < picture["y"] + picture["height"], (marker.rect, picture)
     browser.screenshot("iris")
 
 
