@@ -3,13 +3,12 @@ deploy/kserve/schemas/ (KServe v0.20.0), strictly: a field the schema does not n
 as `kubectl apply --validate=strict` makes it (the API server would otherwise drop it silently).
 
     python scripts/validate_kserve.py deploy/kserve/*.yaml
-    python scripts/validate_kserve.py --extract CRD.yaml VERSION OUT.json.gz   # re-vendor
+    python scripts/validate_kserve.py --extract CRD.yaml VERSION OUT.json   # re-vendor
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sys
 from pathlib import Path
@@ -20,8 +19,8 @@ from jsonschema import Draft4Validator
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "deploy" / "kserve" / "schemas"
 KINDS = {
-    ("serving.kserve.io/v1beta1", "InferenceService"): "inferenceservice-v1beta1.json.gz",
-    ("serving.kserve.io/v1alpha1", "ServingRuntime"): "servingruntime-v1alpha1.json.gz",
+    ("serving.kserve.io/v1beta1", "InferenceService"): "inferenceservice-v1beta1.json",
+    ("serving.kserve.io/v1alpha1", "ServingRuntime"): "servingruntime-v1alpha1.json",
 }
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
@@ -46,7 +45,7 @@ def strict(schema: Any) -> Any:
 
 
 def validator(file_name: str) -> Draft4Validator:
-    schema = json.loads(gzip.decompress((SCHEMAS / file_name).read_bytes()))
+    schema = json.loads((SCHEMAS / file_name).read_text())
     # The CRD leaves metadata open; the API server needs a name that is a DNS label.
     schema["properties"]["metadata"] = {
         "type": "object",
@@ -85,11 +84,11 @@ def errors(path: Path) -> list[str]:
 
 
 def extract(crd: Path, version: str, out: Path) -> None:
-    """Vendor the openAPIV3Schema of one version of a CRD, as gzipped JSON."""
+    """Vendor the openAPIV3Schema of one version of a CRD, as JSON (one line, keys sorted)."""
     definition = yaml.safe_load(crd.read_text())
     (served,) = [v for v in definition["spec"]["versions"] if v["name"] == version]
     text = json.dumps(served["schema"]["openAPIV3Schema"], separators=(",", ":"), sort_keys=True)
-    out.write_bytes(gzip.compress(text.encode() + b"\n", mtime=0))
+    out.write_text(text + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
