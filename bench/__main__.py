@@ -226,48 +226,38 @@ def main(argv: list[str] | None = None) -> int:
                     for scenario in shadow_scenarios:
                         other = by_name[scenario.against or ""]
                         rounds.measure(shadow_server, scenario, None, scenario.against_label, other)
-            two_core_scenarios = [s for s in scenarios if s.server == "two-cores"]
-            if two_core_scenarios and not two_cores:
-                say("  two cores against one: skipped, this process may use only one CPU")
-            elif two_core_scenarios:
-                say(
-                    "  two cores against one: a second server on CPUs 0 and 1 (taskset -c 0,1) "
-                    "against the one on CPU 0; wrk pinned to CPU 1 in both cases, so with two "
-                    "cores it shares CPU 1 with the server"
-                )
-                with serve(
-                    "app.main:create_app",
-                    TWO_CORES_PORT,
-                    {**app_env, "SERVING_BATCHING": "false"},
-                    "0,1",
-                    "/health/ready",
-                    expected,
-                ) as two_core_server:
-                    for scenario in two_core_scenarios:
-                        rounds.measure(two_core_server, scenario, server, "one core")
-            two_worker_scenarios = [s for s in scenarios if s.server == "two-workers"]
-            if two_worker_scenarios and not two_cores:
-                say("  two workers against one: skipped, this process may use only one CPU")
-            elif two_worker_scenarios:
-                say(
-                    "  two workers against one: a server with SERVING_WORKERS=2 on CPUs 0 and 1 "
-                    "against the one-worker server on CPU 0; wrk pinned to CPU 1 in both cases"
-                )
-                with serve(
-                    "app.main:create_app",
+            # A second server on CPUs 0 and 1, side by side in each round with the one on CPU 0.
+            for kind, port, settings, versus, who in (
+                ("two-cores", TWO_CORES_PORT, {}, "one core", "a second server"),
+                (
+                    "two-workers",
                     TWO_WORKERS_PORT,
-                    {**app_env, "SERVING_BATCHING": "false", "SERVING_WORKERS": "2"},
-                    "0,1",
-                    "/health/ready",
-                    expected,
-                ) as two_worker_server:
-                    for scenario in two_worker_scenarios:
-                        rounds.measure(two_worker_server, scenario, server, "one worker")
+                    {"SERVING_WORKERS": "2"},
+                    "one worker",
+                    "a server with SERVING_WORKERS=2",
+                ),
+            ):
+                on_two = [s for s in scenarios if s.server == kind]
+                if not on_two:
+                    continue
+                title = kind.replace("-", " ") + " against " + versus
+                if not two_cores:
+                    say(f"  {title}: skipped, this process may use only one CPU")
+                    continue
+                say(
+                    f"  {title}: {who} on CPUs 0 and 1 (taskset -c 0,1) against the one on CPU 0; "
+                    "wrk pinned to CPU 1 in both cases, so it shares CPU 1 with the server"
+                )
+                env = {**app_env, "SERVING_BATCHING": "false", **settings}
+                with serve(
+                    "app.main:create_app", port, env, "0,1", "/health/ready", expected
+                ) as two:
+                    for scenario in on_two:
+                        rounds.measure(two, scenario, server, versus)
+                    both = proctree.rss_mb(two.process.pid), proctree.rss_mb(server.process.pid)
                     say(
-                        f"    resident memory after the load: "
-                        f"{proctree.rss_mb(two_worker_server.process.pid):.0f} MB with two "
-                        f"workers, {proctree.rss_mb(server.process.pid):.0f} MB with one "
-                        "(each tree with its compute processes)"
+                        f"    resident memory after the load: {both[0]:.0f} MB on two CPUs, "
+                        f"{both[1]:.0f} MB on one (each tree with its compute processes)"
                     )
             if chosen(HOSTILE, args.only):
                 where = "pinned to CPU 1" if two_cores else "not pinned"
