@@ -19,27 +19,30 @@ SECURITY_HEADERS = [
     (b"cache-control", b"no-store"),
 ]
 STRICT_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+
+
+def _page_csp(*allowed: str) -> tuple[bytes, bytes]:
+    """A browser page's policy: scripts only from this origin, nothing inline but what
+    `allowed` adds (in order), no forms, no base, no framing."""
+    directives = ["default-src 'none'", "script-src 'self'", *allowed]
+    directives += ["base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"]
+    return b"content-security-policy", "; ".join(directives).encode()
+
+
 # The page at / (app/web/): its own scripts, styles and images, API calls to this origin, and the
 # pictures it makes itself (blob: the uploaded file, the 28x28 view); nothing inline, nothing else.
-PAGE_CSP = (
-    b"content-security-policy",
-    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
-    b"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-)
+PAGE_CSP = _page_csp("style-src 'self'", "img-src 'self' blob:", "connect-src 'self'")
 # Swagger UI (/docs), from the package: its icons are data: images inside its stylesheet.
-SWAGGER_CSP = (
-    b"content-security-policy",
-    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    b"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-)
+SWAGGER_CSP = _page_csp("style-src 'self'", "img-src 'self' data:", "connect-src 'self'")
 # ReDoc (/redoc) writes its styles into <style> elements at run time (styled-components), so
 # its styles must be allowed inline; its scripts still come only from this origin, and its
 # search index runs in a worker made from a blob.
-REDOC_CSP = (
-    b"content-security-policy",
-    b"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    b"img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src blob:; "
-    b"base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+REDOC_CSP = _page_csp(
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "worker-src blob:",
 )
 # Static files (/static/): cached, but checked again (ETag) on every use.
 REVALIDATE = (b"cache-control", b"no-cache")
