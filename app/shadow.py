@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -69,12 +70,28 @@ def _lower_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SHADOW_NICE)
 
 
-def compare(shadow: Runtime, batch: Batch, answered: Array) -> tuple[int, float]:
-    """The shadow's scores of `batch` against the answered probabilities: the rows whose label
-    agrees, and the sum over rows of the mean absolute probability difference."""
-    scores = shadow.predict_proba(batch)
+def compare(shadow: Runtime, batches: list[Batch], answers: list[Array]) -> tuple[int, float]:
+    """The shadow's scores of the batches against the probabilities they were answered with:
+    the rows whose label agrees, and the sum over rows of the mean absolute difference."""
+    scores = shadow.predict_proba(np.concatenate(batches))
+    answered = np.concatenate(answers)
     agreed = int(np.count_nonzero(answered.argmax(axis=1) == scores.argmax(axis=1)))
     return agreed, float(np.abs(answered - scores).mean(axis=1).sum())
+
+
+def _chunks(jobs: list[_Job]) -> Iterator[tuple[list[_Job], int]]:
+    """The jobs in order, in chunks of at most MAX_ROWS_AT_ONCE rows (a bigger job alone),
+    each with its count of rows."""
+    chunk: list[_Job] = []
+    rows = 0
+    for job in jobs:
+        if chunk and rows + len(job.batch) > MAX_ROWS_AT_ONCE:
+            yield chunk, rows
+            chunk, rows = [], 0
+        chunk.append(job)
+        rows += len(job.batch)
+    if chunk:
+        yield chunk, rows
 
 
 class Shadows:
@@ -146,24 +163,16 @@ class Shadows:
             for job in jobs:
                 groups.setdefault((id(job.answered), id(job.shadow)), []).append(job)
             for group in groups.values():
-                chunk: list[_Job] = []
-                rows = 0
-                for job in group:
-                    if chunk and rows + len(job.batch) > MAX_ROWS_AT_ONCE:
-                        await self._score(chunk, rows)
-                        chunk, rows = [], 0
-                    chunk.append(job)
-                    rows += len(job.batch)
-                await self._score(chunk, rows)
+                for chunk, rows in _chunks(group):
+                    await self._score(chunk, rows)
 
     async def _score(self, jobs: list[_Job], rows: int) -> None:
         answered, shadow = jobs[0].answered, jobs[0].shadow
         stats = self._stats(answered, shadow)
         try:
-            batch = np.concatenate([job.batch for job in jobs])
-            scores = np.concatenate([job.probabilities for job in jobs])
             assert self._thread is not None
-            future = self._thread.submit(compare, shadow.runtime, batch, scores)
+            batches, answers = [job.batch for job in jobs], [job.probabilities for job in jobs]
+            future = self._thread.submit(compare, shadow.runtime, batches, answers)
             agreed, diff = await asyncio.wrap_future(future)
         except Exception:  # a shadow that fails must not stop the comparisons
             logger.exception("shadow %s failed", shadow.metadata.name)
