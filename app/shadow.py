@@ -70,11 +70,10 @@ def _lower_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SHADOW_NICE)
 
 
-def compare(shadow: Runtime, batches: list[Batch], answers: list[Array]) -> tuple[int, float]:
-    """The shadow's scores of the batches against the probabilities they were answered with:
-    the rows whose label agrees, and the sum over rows of the mean absolute difference."""
-    scores = shadow.predict_proba(np.concatenate(batches))
-    answered = np.concatenate(answers)
+def compare(shadow: Runtime, batch: Batch, answered: Array) -> tuple[int, float]:
+    """The shadow's scores of `batch` against the answered probabilities: the rows whose label
+    agrees, and the sum over rows of the mean absolute probability difference."""
+    scores = shadow.predict_proba(batch)
     agreed = int(np.count_nonzero(answered.argmax(axis=1) == scores.argmax(axis=1)))
     return agreed, float(np.abs(answered - scores).mean(axis=1).sum())
 
@@ -170,9 +169,12 @@ class Shadows:
         answered, shadow = jobs[0].answered, jobs[0].shadow
         stats = self._stats(answered, shadow)
         try:
+            # Joined here, at the event loop's priority: the nice-19 thread should hold the GIL
+            # as little as possible (the model call releases it), or the loop waits on it.
+            batch = np.concatenate([job.batch for job in jobs])
+            answers = np.concatenate([job.probabilities for job in jobs])
             assert self._thread is not None
-            batches, answers = [job.batch for job in jobs], [job.probabilities for job in jobs]
-            future = self._thread.submit(compare, shadow.runtime, batches, answers)
+            future = self._thread.submit(compare, shadow.runtime, batch, answers)
             agreed, diff = await asyncio.wrap_future(future)
         except Exception:  # a shadow that fails must not stop the comparisons
             logger.exception("shadow %s failed", shadow.metadata.name)
