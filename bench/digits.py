@@ -29,7 +29,9 @@ MODELS = ("mnist-cnn", "mnist-mlp")
 TARGETS = {"photo": 0.95, "canvas": 0.97, "exif": 0.95, "blank": 0.9}
 TARGETS |= {"crop": 0.97, "small": 0.95, "scan": 0.85}
 # Styles of which no picture may be refused: a digit that fills its picture is still a digit.
+# Their targets are issue 25's, for mnist-cnn; the other models' scores are shown.
 NONE_REFUSED = ("crop", "small", "scan")
+TARGET_MODEL = "mnist-cnn"
 MNIST_TOLERANCE = 0.002
 MNIST_BATCH = 100
 
@@ -105,7 +107,8 @@ def evaluate(args: argparse.Namespace) -> int:
                 ]
                 row[style] = score(style, group, replies)
                 row[f"{style} refused"] = sum(r.error is not None for r in replies)
-                if row[style] < TARGETS[style]:
+                held = style not in NONE_REFUSED or model == TARGET_MODEL
+                if held and row[style] < TARGETS[style]:
                     failed.append(f"{model} {style} {row[style]:.3f} < {TARGETS[style]}")
                 if style in NONE_REFUSED and row[f"{style} refused"]:
                     failed.append(f"{model} {style}: {row[f'{style} refused']:.0f} refused")
@@ -144,7 +147,9 @@ def table_lines(
     }
     for style in counts:
         scores = " | ".join(_cell(table[m], style) for m in models)
-        target = f">= {TARGETS[style]}" + (", none refused" if style in NONE_REFUSED else "")
+        target = f">= {TARGETS[style]}"
+        if style in NONE_REFUSED:
+            target += f" ({TARGET_MODEL}), none refused"
         yield f"| {names[style]} | {counts[style]} | {scores} | {target} |"
     scores = " | ".join(
         f"{table[m]['mnist']:.4f} (recorded {table[m]['recorded']:.4f})" for m in models
