@@ -1,10 +1,13 @@
 """MNIST test digits re-rendered the ways people send digits, with a fixed seed.
 
-Four styles: `photo` (a dark digit on paper photographed with uneven light, a colour cast,
+Seven styles: `photo` (a dark digit on paper photographed with uneven light, a colour cast,
 sensor noise, blur and JPEG, anywhere in the frame at 20-60 % of its height, slightly rotated),
 `canvas` (the digit redrawn with a pen of uniform width on a transparent or white canvas,
 off-centre or small), `exif` (a photo stored rotated, with the EXIF orientation that turns it
-upright) and `blank` (a photo of paper with no digit). The MNIST test split was never trained on.
+upright), `blank` (a photo of paper with no digit), and digits that fill their picture
+(bench/filled_digits.py): `crop` (cut to the ink's bounding box, enlarged 1-6x), `small` (8-20
+pixels a side) and `scan` (scikit-learn's 8x8 handwritten digits, another source than MNIST,
+enlarged to 64x64). The MNIST test split was never trained on.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import numpy.typing as npt
 from PIL import Image
 from scipy import ndimage
 
+from bench import filled_digits
 from training.datasets.idx import read_idx
 
-STYLES = ("photo", "canvas", "exif", "blank")
+STYLES = ("photo", "canvas", "exif", "blank", "crop", "small", "scan")
+FILLED = {"crop": filled_digits.crop, "small": filled_digits.small, "scan": filled_digits.scan}
 SEED = 13
 Floats = npt.NDArray[np.float64]
 Digit = npt.NDArray[np.uint8]
@@ -40,7 +45,7 @@ class Sample:
     and the ink as it was laid on the paper (turned and thickened, before light and noise)."""
 
     style: str
-    index: int  # in the MNIST test split; -1 for a blank
+    index: int  # in the MNIST test split (in load_digits for scans); -1 for a blank
     label: int | None
     digit: Digit | None
     data: bytes
@@ -148,6 +153,9 @@ def render(style: str, digit: Digit | None, rng: np.random.Generator) -> tuple[b
     """One picture of `digit` in `style`: its bytes, content type and the ink laid down."""
     if style == "canvas" and digit is not None:
         return canvas(digit, rng)
+    if style in FILLED and digit is not None:
+        picture, ink = FILLED[style](digit, rng)
+        return _encode(picture, "PNG"), "image/png", ink
     picture, ink = photo(None if style == "blank" else digit, rng)
     if style == "exif":
         orientation = int(rng.choice(list(STORED)))
@@ -155,11 +163,17 @@ def render(style: str, digit: Digit | None, rng: np.random.Generator) -> tuple[b
     return _encode(picture, "JPEG", quality=int(rng.integers(60, 95))), "image/jpeg", ink
 
 
-def samples(mnist_dir: Path, per_style: int, seed: int = SEED) -> Iterator[Sample]:
-    """`per_style` pictures of each style, from MNIST test digits picked with a fixed seed."""
-    images, labels = mnist_test_split(mnist_dir)
+def samples(
+    mnist_dir: Path, per_style: int, seed: int = SEED, styles: tuple[str, ...] = STYLES
+) -> Iterator[Sample]:
+    """`per_style` pictures of each of `styles`, from digits picked with a fixed seed (each
+    style's own: the pictures of one style do not depend on which others are rendered)."""
+    mnist = mnist_test_split(mnist_dir)
     for number, style in enumerate(STYLES):
+        if style not in styles:
+            continue
         rng = np.random.default_rng([seed, number])
+        images, labels = filled_digits.load_scans() if style == "scan" else mnist
         picks = rng.choice(len(images), per_style, replace=False)
         for index in picks.tolist():
             digit = None if style == "blank" else images[index]

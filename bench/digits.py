@@ -27,6 +27,11 @@ PORT = 8711
 MODELS = ("mnist-cnn", "mnist-mlp")
 # What the issue asks of each style: accuracy, or for blanks the share refused as blank.
 TARGETS = {"photo": 0.95, "canvas": 0.97, "exif": 0.95, "blank": 0.9}
+TARGETS |= {"crop": 0.97, "small": 0.95, "scan": 0.85}
+# Styles of which no picture may be refused: a digit that fills its picture is still a digit.
+# Their targets are issue 25's, for mnist-cnn; the other models' scores are shown.
+NONE_REFUSED = ("crop", "small", "scan")
+TARGET_MODEL = "mnist-cnn"
 MNIST_TOLERANCE = 0.002
 MNIST_BATCH = 100
 
@@ -86,7 +91,7 @@ def mnist_pngs(mnist_dir: Path, count: int) -> tuple[list[tuple[bytes, str]], li
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    pictures = list(samples(args.mnist_dir, args.per_style))
+    pictures = list(samples(args.mnist_dir, args.per_style, styles=tuple(args.styles)))
     mnist_files, mnist_labels = mnist_pngs(args.mnist_dir, args.mnist_count)
     env = {"SERVING_MODELS_DIR": str(args.models_dir.resolve()), "SERVING_LOG_LEVEL": "warning"}
     table: dict[str, dict[str, float]] = {}
@@ -94,15 +99,19 @@ def evaluate(args: argparse.Namespace) -> int:
     with serve("app.main:create_app", PORT, env, None, "/health/ready") as server:
         for model in args.models:
             row = table.setdefault(model, {})
-            for style in STYLES:
+            for style in args.styles:
                 group = [s for s in pictures if s.style == style]
                 # One picture a request: a refused one must not take its batch with it.
                 replies = [
                     answers(server.base_url, model, [(s.data, s.content_type)])[0] for s in group
                 ]
                 row[style] = score(style, group, replies)
-                if row[style] < TARGETS[style]:
+                row[f"{style} refused"] = sum(r.error is not None for r in replies)
+                held = style not in NONE_REFUSED or model == TARGET_MODEL
+                if held and row[style] < TARGETS[style]:
                     failed.append(f"{model} {style} {row[style]:.3f} < {TARGETS[style]}")
+                if style in NONE_REFUSED and row[f"{style} refused"]:
+                    failed.append(f"{model} {style}: {row[f'{style} refused']:.0f} refused")
             replies = []
             for start in range(0, len(mnist_files), MNIST_BATCH):
                 chunk = mnist_files[start : start + MNIST_BATCH]
@@ -113,7 +122,7 @@ def evaluate(args: argparse.Namespace) -> int:
             row["recorded"] = recorded_accuracy(server.base_url, model)
             if abs(row["mnist"] - row["recorded"]) > MNIST_TOLERANCE:
                 failed.append(f"{model} MNIST PNGs {row['mnist']:.4f} vs {row['recorded']:.4f}")
-    counts = {style: sum(s.style == style for s in pictures) for style in STYLES}
+    counts = {style: sum(s.style == style for s in pictures) for style in args.styles}
     for line in table_lines(table, counts, len(mnist_files)):
         sys.stdout.write(line + "\n")
     for line in failed:
@@ -132,14 +141,26 @@ def table_lines(
         "canvas": "canvas drawings (accuracy)",
         "exif": "EXIF-rotated photos (accuracy)",
         "blank": "blank photos (refused as blank_image)",
+        "crop": "tight crops, 1-6x, both polarities (accuracy, refused)",
+        "small": "small pictures, 8-20 px, no margin (accuracy, refused)",
+        "scan": "small scans (load_digits) to 64x64, no margin (accuracy, refused)",
     }
-    for style in STYLES:
-        scores = " | ".join(f"{table[m][style]:.3f}" for m in models)
-        yield f"| {names[style]} | {counts[style]} | {scores} | >= {TARGETS[style]} |"
+    for style in counts:
+        scores = " | ".join(_cell(table[m], style) for m in models)
+        target = f">= {TARGETS[style]}"
+        if style in NONE_REFUSED:
+            target += f" ({TARGET_MODEL}), none refused"
+        yield f"| {names[style]} | {counts[style]} | {scores} | {target} |"
     scores = " | ".join(
         f"{table[m]['mnist']:.4f} (recorded {table[m]['recorded']:.4f})" for m in models
     )
     yield f"| MNIST test digits as PNGs | {mnist_count} | {scores} | within {MNIST_TOLERANCE} |"
+
+
+def _cell(row: dict[str, float], style: str) -> str:
+    if style in NONE_REFUSED:
+        return f"{row[style]:.3f}, {row[f'{style} refused']:.0f}"
+    return f"{row[style]:.3f}"
 
 
 def measure(args: argparse.Namespace) -> int:
@@ -192,6 +213,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--mnist-count", type=int, default=10000, help="MNIST test digits sent as PNGs"
     )
+    parser.add_argument("--styles", nargs="+", choices=STYLES, default=list(STYLES))
     parser.add_argument("--measure", action="store_true", help="the blank threshold's figures")
     parser.add_argument("--examples", type=Path, metavar="DIR", help="write one of each style")
     args = parser.parse_args(argv)

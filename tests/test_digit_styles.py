@@ -1,10 +1,11 @@
 """Preprocessing on digits as people send them (bench/digit_styles.py), without any model: each
 picture's 28x28 digit must be the one it was rendered from, EXIF must be applied, blank
-pictures refused."""
+pictures refused, and a digit that fills its picture read as if it had a margin."""
 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ from PIL import Image, ImageOps
 from app.errors import BlankImageError
 from app.imaging.preprocess import decode, preprocess, to_mnist
 from bench.digit_styles import STYLES, Sample, exif_jpeg, mnist_test_split, photo, samples
+from bench.filled_digits import tight
+from tests.helpers import png_bytes
 
 PIXELS = 25_000_000
 PER_STYLE = 30
@@ -59,6 +62,39 @@ def test_blank_photos_are_refused_saying_what_was_seen(pictures: list[Sample]) -
     for sample in blanks:
         with pytest.raises(BlankImageError, match=r"grey levels, [\d.]+ times the noise"):
             preprocess(sample.data, PIXELS)
+
+
+def test_no_blank_refusal_asks_for_more_grey_levels_than_a_picture_has(
+    pictures: list[Sample],
+) -> None:
+    rng = np.random.default_rng(0)
+    noise = [rng.integers(0, 256, shape).astype(np.uint8) for shape in [(64, 64), (300, 400)]]
+    # Noise over the whole range measures 96 levels: 24 times that (2,314) was once asked of ink.
+    refused = [png_bytes(Image.fromarray(pixels)) for pixels in noise]
+    refused += [png_bytes(Image.fromarray(np.full((20, 30), 128, np.uint8)))]
+    refused += [sample.data for sample in pictures if sample.style == "blank"]
+    for data in refused:
+        with pytest.raises(BlankImageError) as refusal:
+            preprocess(data, PIXELS)
+        levels = [float(n) for n in re.findall(r"([\d.]+) (?:grey )?levels", str(refusal.value))]
+        levels.append(float(re.findall(r"must reach (\d+)", str(refusal.value))[0]))
+        assert max(levels) <= 255, str(refusal.value)
+
+
+@pytest.mark.parametrize("factor", [1, 2, 3, 6])
+@pytest.mark.parametrize("dark_ink", [False, True])
+def test_a_digit_cut_to_its_ink_reads_as_the_digit_with_its_margin(
+    mnist_dir: Path, factor: int, dark_ink: bool
+) -> None:
+    images, _ = mnist_test_split(mnist_dir)
+    for digit in images[:20]:
+        pictures = []
+        for pixels in (tight(digit), digit):  # nearest-neighbour blocks, as in small scans
+            picture = Image.fromarray(255 - pixels if dark_ink else pixels)
+            size = (picture.width * factor, picture.height * factor)
+            pictures.append(png_bytes(picture.resize(size, Image.Resampling.NEAREST)))
+        cut, whole = (preprocess(data, PIXELS) for data in pictures)
+        assert np.array_equal(cut, whole)
 
 
 @pytest.mark.parametrize("orientation", [3, 6, 8])

@@ -4,6 +4,8 @@ the digit.
 
 Photos of paper have uneven light (gradients, vignetting, shadows), sensor noise and JPEG
 artefacts; a fixed fraction of the darkest value no longer separates ink from paper there.
+Clean pictures (app/imaging/clean.py: drawings, scans, digits cut to their ink) have none of
+these: their ink is their difference from the paper's one level.
 """
 
 from __future__ import annotations
@@ -16,13 +18,10 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from app.errors import BlankImageError
+from app.imaging.clean import clean_paper
 from app.imaging.paper import Pixels, averaged, contrast
 
-# A picture whose frame (its outermost pixels) varies by no more than this is clean: drawn,
-# scanned or on a transparent canvas; its one frame level is the paper (MNIST's own digits, and
-# the pictures that worked before photos did, are read exactly as before).
-CLEAN_FRAME = 2 / 255
-# Other pictures (photos) are read averaged down to at most this many pixels.
+# Other pictures than clean ones (photos) are read averaged down to at most this many pixels.
 PHOTO_PIXELS = 512 * 512
 # Ink stands out when its smoothed contrast with the paper reaches this many times the noise
 # (the median absolute deviation over the picture) and MIN_CONTRAST of full scale. Measured
@@ -116,15 +115,13 @@ def _blank(peak: float, noise: float, strong: float) -> BlankImageError:
 
 
 def _clean_ink(grey: Pixels, bright_ink: bool | None) -> Pixels | None:
-    """The ink of a clean picture (a drawing, a scan, a transparent canvas: a frame of one
-    grey level), as the difference from that level; None for any other picture."""
-    frame = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    paper = float(frame.min())
-    if float(frame.max()) - paper > CLEAN_FRAME:
+    """The ink of a clean picture (a drawing, a scan, a transparent canvas, a digit cut to its
+    ink), as the difference from its paper's level; None for any other picture."""
+    found = clean_paper(grey, bright_ink)
+    if found is None:
         return None
+    paper, bright_ink = found
     darkest, brightest = float(grey.min()), float(grey.max())
-    if bright_ink is None:
-        bright_ink = brightest - paper > paper - darkest
     strong = max(STANDS_OUT_SIGMAS * NOISE_FLOOR, MIN_CONTRAST)
     peak = brightest - paper if bright_ink else paper - darkest
     if peak < strong:
@@ -142,7 +139,9 @@ def digit_ink(grey: Pixels, bright_ink: bool | None = None) -> Pixels:
     if clean is not None:
         return clean
     marks = find_marks(grey, bright_ink)
-    strong = max(STANDS_OUT_SIGMAS * marks.noise, MIN_CONTRAST)
+    # Never beyond the range of a grey level: noise measured that large (a picture that varies
+    # throughout) leaves no mark standing out, and the refusal says so in levels that exist.
+    strong = min(max(STANDS_OUT_SIGMAS * marks.noise, MIN_CONTRAST), 1.0)
     candidates = marks.standing_out(strong)
     if not candidates:
         raise _blank(marks.peak, marks.noise, strong)
