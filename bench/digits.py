@@ -217,6 +217,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--measure", action="store_true", help="the blank threshold's figures")
     parser.add_argument("--examples", type=Path, metavar="DIR", help="write one of each style")
     args = parser.parse_args(argv)
+    if args.mnist_count < 1 or args.per_style < 1:
+        parser.error("--mnist-count and --per-style take a whole number of at least 1")
     args.mnist_dir = locate(args.mnist_dir)
     if args.measure:
         return measure(args)
