@@ -1,0 +1,220 @@
+"""XGBoost and LightGBM: native booster files (.json/.ubj, .txt) converted with onnxmltools, and
+their scikit-learn wrappers (alone or last in a Pipeline) converted through skl2onnx with
+onnxmltools' converters registered. onnxmltools takes float32 inputs only."""
+
+from __future__ import annotations
+
+import copy
+import json
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from training.importers import Export, ImportRefusedError, Original, Predictions
+from training.importers import onnx as onnx_runner
+
+XGBOOST_SUFFIXES = (".json", ".ubj")
+LIGHTGBM_SUFFIXES = (".txt",)
+
+
+@contextmanager
+def registered() -> Iterator[None]:
+    """skl2onnx knowing the XGBoost and LightGBM wrappers (registering twice is harmless)."""
+    import lightgbm
+    import xgboost
+    from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
+    from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    classifier_options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
+    for wrapper, alias, converter in (
+        (xgboost.XGBClassifier, "XGBoostXGBClassifier", convert_xgboost),
+        (lightgbm.LGBMClassifier, "LightGbmLGBMClassifier", convert_lightgbm),
+    ):
+        update_registered_converter(
+            wrapper,
+            alias,
+            calculate_linear_classifier_output_shapes,
+            converter,
+            options=classifier_options,
+        )
+    for wrapper, alias, converter in (
+        (xgboost.XGBRegressor, "XGBoostXGBRegressor", convert_xgboost),
+        (lightgbm.LGBMRegressor, "LightGbmLGBMRegressor", convert_lightgbm),
+    ):
+        update_registered_converter(
+            wrapper,
+            alias,
+            calculate_linear_regressor_output_shapes,
+            converter,
+            options={"split": None},
+        )
+    yield
+
+
+def prepared(estimator: Any) -> Any:
+    """A copy whose XGBoost booster has no feature names: onnxmltools wants f0, f1, ... (the
+    signature keeps the names)."""
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    if type(final).__module__.split(".")[0] != "xgboost":
+        return estimator
+    model = copy.deepcopy(estimator)
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    final.get_booster().feature_names = None
+    return model
+
+
+def is_booster(model: Any) -> bool:
+    """A bare XGBoost or LightGBM Booster (not a scikit-learn wrapper)."""
+    package = type(model).__module__.split(".")[0]
+    return type(model).__name__ == "Booster" and package in ("xgboost", "lightgbm")
+
+
+def read(path: Path) -> Original:
+    """A native booster file, by its suffix."""
+    return read_as(path, "xgboost" if path.suffix in XGBOOST_SUFFIXES else "lightgbm")
+
+
+def read_as(path: Path, framework: str) -> Original:
+    """A native XGBoost or LightGBM booster file."""
+    try:
+        if framework == "xgboost":
+            return _xgboost(path)
+        return _lightgbm(path)
+    except ImportRefusedError:
+        raise
+    except Exception as exc:
+        raise ImportRefusedError(
+            f"cannot read {path} as a booster: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _binary_or_multi(raw: Any) -> Predictions:
+    raw = np.asarray(raw, dtype=np.float64)
+    probabilities = np.column_stack([1 - raw, raw]) if raw.ndim == 1 else raw
+    return {"probabilities": probabilities, "label": probabilities.argmax(axis=1)}
+
+
+def _xgboost(path: Path) -> Original:
+    import xgboost
+
+    booster = xgboost.Booster(model_file=str(path))
+    objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
+    names = booster.feature_names
+    task = "classification" if objective.startswith(("binary:", "multi:")) else "regression"
+
+    def predict(frame: pd.DataFrame) -> Predictions:
+        matrix = xgboost.DMatrix(frame if names else frame.to_numpy(), missing=np.nan)
+        raw = booster.predict(matrix)
+        return (
+            _binary_or_multi(raw)
+            if task == "classification"
+            else {"value": np.asarray(raw, dtype=np.float64)}
+        )
+
+    classes = None
+    if task == "classification":
+        classes = list(
+            range(
+                max(
+                    2,
+                    int(
+                        json.loads(booster.save_config())["learner"]["learner_model_param"][
+                            "num_class"
+                        ]
+                    ),
+                )
+            )
+        )
+    return Original(
+        booster,
+        "xgboost",
+        f"XGBoost Booster ({objective})",
+        predict,
+        task,
+        feature_names=list(names) if names else None,
+        n_features=booster.num_features(),
+        class_labels=classes,
+        library_versions={"xgboost-cpu": version("xgboost-cpu")},
+    )
+
+
+def _lightgbm(path: Path) -> Original:
+    import lightgbm
+
+    booster = lightgbm.Booster(model_file=str(path))
+    objective = str(booster.dump_model()["objective"]).split()[0]
+    task = (
+        "classification" if objective in ("binary", "multiclass", "multiclassova") else "regression"
+    )
+    names = booster.feature_name()
+
+    def predict(frame: pd.DataFrame) -> Predictions:
+        raw = booster.predict(frame.to_numpy(dtype=np.float64))
+        return (
+            _binary_or_multi(raw)
+            if task == "classification"
+            else {"value": np.asarray(raw, dtype=np.float64)}
+        )
+
+    classes = None
+    if task == "classification":
+        classes = list(range(max(2, int(booster.dump_model()["num_class"]))))
+    generic = all(n.startswith("Column_") for n in names)
+    return Original(
+        booster,
+        "lightgbm",
+        f"LightGBM Booster ({objective})",
+        predict,
+        task,
+        feature_names=None if generic else list(names),
+        n_features=booster.num_feature(),
+        class_labels=classes,
+        library_versions={"lightgbm": version("lightgbm")},
+    )
+
+
+def export(original: Original, columns: list[dict[str, Any]], task: str) -> Export:
+    """A native booster converted by onnxmltools, float32 inputs, ZipMap off."""
+    import onnxmltools
+    from onnxmltools.convert.common.data_types import FloatTensorType
+
+    tensor = {
+        "name": "X",
+        "type": "float32",
+        "columns": [c["name"] for c in columns],
+        "shape": [len(columns)],
+    }
+    initial = [("X", FloatTensorType([None, len(columns)]))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # converter notes on opsets, not on the model
+        if original.framework == "xgboost":
+            booster = copy.copy(original.model)
+            booster.feature_names = None
+            onx = onnxmltools.convert_xgboost(booster, initial_types=initial)
+        else:
+            onx = onnxmltools.convert_lightgbm(original.model, initial_types=initial, zipmap=False)
+    content = bytes(onx.SerializeToString())
+    runner = onnx_runner.session(content)
+    names = [o.name for o in runner.get_outputs()]
+    if any(o.type.startswith("seq") for o in runner.get_outputs()):
+        raise ImportRefusedError("converting to ONNX: the export's probabilities are a ZipMap")
+    outputs: dict[str, str | None] = (
+        {"label": names[0], "probabilities": names[1]}
+        if task == "classification"
+        else {"value": names[0]}
+    )
+    predict = onnx_runner.predictor(content, [tensor], outputs)
+    return Export(
+        "model.onnx", content, [tensor], outputs, predict, ["onnxmltools, float32 inputs"]
+    )
