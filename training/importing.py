@@ -130,6 +130,15 @@ def _export(
     raise ImportRefusedError(f"converting {original.algorithm} failed: {failures[-1]}")
 
 
+def _labels_seen(answers: dict[str, Any]) -> list[Any]:
+    """Class labels of a model that does not list them: its probabilities' columns (0, 1, ...),
+    else the labels it answered."""
+    if "probabilities" in answers:
+        return list(range(np.asarray(answers["probabilities"]).shape[1]))
+    seen = {v.item() if isinstance(v, np.generic) else v for v in np.ravel(answers["label"])}
+    return sorted(seen)
+
+
 def pickle_export(original: Original, inputs: list[dict[str, Any]]) -> Export:
     """--keep-pickle: the original itself, served only with SERVING_ALLOW_PICKLE."""
     if original.pickled is None:
@@ -189,12 +198,7 @@ def import_original(
         )
     class_labels = list(original.class_labels or [])
     if task == "classification" and not class_labels:
-        class_labels = sorted(
-            {
-                v.item() if isinstance(v, np.generic) else v
-                for v in np.asarray(original.predict(reference).get("label", []))
-            }
-        )
+        class_labels = _labels_seen(exported.predict(rows))
     metrics, plot = import_metrics.evaluate(task, exported, data, reference.columns, class_labels)
     example_rows = (
         data.example if data.example is not None else reference.head(signature.EXAMPLE_ROWS)

@@ -204,6 +204,8 @@ def export(original: Original, columns: list[dict[str, Any]], task: str) -> Expo
             onx = onnxmltools.convert_xgboost(booster, initial_types=initial)
         else:
             onx = onnxmltools.convert_lightgbm(original.model, initial_types=initial, zipmap=False)
+    for output in onx.graph.output:  # onnxmltools declares LightGBM's label as [1]: any rows
+        output.type.tensor_type.shape.dim[0].dim_param = "N"
     content = bytes(onx.SerializeToString())
     runner = onnx_runner.session(content)
     names = [o.name for o in runner.get_outputs()]
