@@ -99,7 +99,14 @@ def _export(
     examples: int,
 ) -> tuple[Export, dict[str, Any]]:
     """The first export that reproduces the original, with its verification figures."""
-    expected = original.predict(rows)
+    try:
+        expected = original.predict(rows)
+    except Exception as exc:
+        hint = "" if examples else "; give --example FILE with a few real rows"
+        raise ImportRefusedError(
+            f"{original.algorithm} failed to predict the rows to verify with "
+            f"({type(exc).__name__}: {first_line(exc)}){hint}"
+        ) from exc
     attempts: list[Any] = []
     if keep_pickle:
         attempts = [lambda: pickle_export(original, inputs)]
@@ -112,7 +119,7 @@ def _export(
     else:
         attempts = [
             lambda precision=p: sklearn.export(original, inputs, task, precision)
-            for p in ("float64", "float32")
+            for p in sklearn.precisions(original.model)
         ]
     failures = []
     for attempt in attempts:

@@ -170,3 +170,25 @@ def test_bad_input_exits_2_with_one_sentence_and_writes_nothing(
         name = "Churn Model"
     error = _refused([model, "--name", name, *extra], tmp_path / "models", capsys)
     assert expected in error
+
+
+def test_skops_file_imports_and_keep_pickle_stores_the_original(
+    tmp_path: Path, churn_files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import skops.io
+
+    model = churn_pipeline()
+    skops.io.dump(model, tmp_path / "churn.skops")
+    source, registry = str(tmp_path / "churn.skops"), tmp_path / "models"
+    where = ["--registry-dir", str(registry)]
+    # Without example rows there is nothing to tell a text column from a number.
+    assert main(["import", source, "--name", "churn", *where]) == 2
+    assert "give --example FILE" in capsys.readouterr().err
+    example = ["--example", str(churn_files["example"])]
+    assert main(["import", source, "--name", "churn", *where, *example]) == 0
+    assert _metadata(registry, "churn")["artifact"] == "model.onnx"
+    arguments = ["import", source, "--name", "churn", "--keep-pickle", "--no-promote"]
+    assert main([*arguments, *where, *example]) == 0
+    metadata = _metadata(registry, "churn", 2)
+    assert metadata["artifact"] == "model.joblib"
+    assert metadata["verification"]["max_abs_probability_diff"] == 0

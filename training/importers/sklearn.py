@@ -14,8 +14,14 @@ import pandas as pd
 
 from training.importers import Export, ImportRefusedError, Original, Predictions
 from training.importers import onnx as onnx_runner
+from training.importers import mixed_precision
 from training.importers.skl2onnx_fixes import mended
 
+NOTES = {
+    "float64": "skl2onnx, float64 inputs",
+    "float32": "skl2onnx, float32 inputs",
+    "mixed": "skl2onnx, float64 inputs and preprocessing, float32 trees as in scikit-learn",
+}
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 SKOPS_SUFFIX = ".skops"
 
@@ -157,7 +163,8 @@ def _initial_types(tensors: list[dict[str, Any]]) -> list[tuple[str, Any]]:
     return [(t["name"], kinds[t["type"]]([None, t["shape"][0]])) for t in tensors]
 
 
-def convert(estimator: Any, tensors: list[dict[str, Any]], task: str) -> bytes:
+def convert(estimator: Any, tensors: list[dict[str, Any]], task: str, mixed: bool) -> bytes:
+    """skl2onnx's export; `mixed`: preprocessing in double, the trees in float."""
     from skl2onnx import to_onnx
 
     from training.importers import boosters
@@ -166,6 +173,9 @@ def convert(estimator: Any, tensors: list[dict[str, Any]], task: str) -> bytes:
     options = {id(final_step(model)): {"zipmap": False}} if task == "classification" else None
     with boosters.registered(), mended(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # converter notes on opsets, not on the model
+        if mixed:
+            merged = mixed_precision.convert(model, _initial_types(tensors), options)
+            return bytes(merged.SerializeToString())
         onx = to_onnx(
             model,
             initial_types=_initial_types(tensors),
@@ -176,14 +186,16 @@ def convert(estimator: Any, tensors: list[dict[str, Any]], task: str) -> bytes:
 
 
 def export(original: Original, columns: list[dict[str, Any]], task: str, precision: str) -> Export:
-    """The skl2onnx export in `precision` (float64 or float32)."""
+    """The skl2onnx export in `precision`: float64, float32, or "mixed" (float64 inputs and
+    preprocessing, float32 trees: mixed_precision.py)."""
     estimator = original.model
     text = any(c["type"] == "string" for c in columns)
     per_column = text or _selects_by_name(estimator)
     if text and not per_column:
         raise ImportRefusedError("converting to ONNX: text columns need a ColumnTransformer")
-    tensors = tensors_for(columns, precision, per_column and original.feature_names is not None)
-    content = convert(estimator, tensors, task)
+    dtype = "float32" if precision == "float32" else "float64"
+    tensors = tensors_for(columns, dtype, per_column and original.feature_names is not None)
+    content = convert(estimator, tensors, task, precision == "mixed")
     runner = onnx_runner.session(content)
     names = [o.name for o in runner.get_outputs()]
     outputs: dict[str, str | None] = (
@@ -192,9 +204,12 @@ def export(original: Original, columns: list[dict[str, Any]], task: str, precisi
         else {"value": names[0]}
     )
     predict = onnx_runner.predictor(content, tensors, outputs)
-    return Export(
-        "model.onnx", content, tensors, outputs, predict, [f"skl2onnx, {precision} inputs"]
-    )
+    return Export("model.onnx", content, tensors, outputs, predict, [NOTES[precision]])
+
+
+def precisions(estimator: Any) -> list[str]:
+    """The exports to try, most faithful first."""
+    return (["mixed"] if mixed_precision.applies(estimator) else []) + ["float64", "float32"]
 
 
 def _selects_by_name(estimator: Any) -> bool:
