@@ -129,11 +129,13 @@ def _export(
         except ImportRefusedError:
             raise
         except Exception as exc:
-            failures.append(f"{type(exc).__name__}: {first_line(exc)}")
+            failures.append(f"attempt {len(failures) + 1}: {type(exc).__name__}: {first_line(exc)}")
             continue
         if record["passed"]:
+            # Why the more faithful exports were not kept: metadata.json says so.
+            record["rejected_exports"] = failures
             return exported, record
-        failures.append(record["reason"])
+        failures.append(f"{exported.notes[0]}: {record['reason']}")
     raise ImportRefusedError(f"converting {original.algorithm} failed: {failures[-1]}")
 
 

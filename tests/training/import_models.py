@@ -1,50 +1,18 @@
-"""Tiny real models and data files for the import tests: a few trees, a few hundred rows."""
+"""Tiny real models and data files for the import tests: a few trees, a few hundred rows (the
+churn model and its customers come from training/example_model.py, as the README's)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from training.example_model import churn_pipeline, customers
+
+__all__ = ["churn_pipeline", "customers", "prices", "write_eval"]
+
 ROWS = 300
-
-
-def customers(rows: int = ROWS) -> tuple[pd.DataFrame, pd.Series]:
-    """Text, integer and float columns, the float one with gaps; a yes/no target."""
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(
-        {
-            "city": rng.choice(["paris", "lyon", "nice"], rows),
-            "age": rng.integers(18, 90, rows),
-            "income": rng.normal(50, 10, rows),
-        }
-    )
-    frame.loc[::13, "income"] = np.nan
-    churned = (frame.age > 50) ^ (frame.city == "nice")
-    return frame, pd.Series(np.where(churned, "yes", "no"), name="churned")
-
-
-def churn_pipeline(max_depth: int = 6) -> Any:
-    """ColumnTransformer (one-hot text; imputed, scaled numbers) feeding a small forest."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    columns = ColumnTransformer(
-        [
-            ("text", OneHotEncoder(handle_unknown="ignore"), ["city"]),
-            ("numbers", make_pipeline(SimpleImputer(), StandardScaler()), ["age", "income"]),
-        ]
-    )
-    features, target = customers()
-    model = make_pipeline(
-        columns, RandomForestClassifier(n_estimators=5, max_depth=max_depth, random_state=0)
-    )
-    return model.fit(features, target)
 
 
 def prices(rows: int = ROWS) -> tuple[pd.DataFrame, pd.Series]:

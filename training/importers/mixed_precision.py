@@ -22,8 +22,8 @@ FLOAT32_TREES = (
 
 
 def applies(estimator: Any) -> bool:
-    steps = getattr(estimator, "steps", None)
-    return bool(steps) and len(steps) > 1 and type(steps[-1][1]).__name__ in FLOAT32_TREES
+    steps: list[Any] = getattr(estimator, "steps", [])
+    return len(steps) > 1 and type(steps[-1][1]).__name__ in FLOAT32_TREES
 
 
 def convert(estimator: Any, initial_types: list[tuple[str, Any]], options: Any) -> Any:

@@ -12,9 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training.importers import Export, ImportRefusedError, Original, Predictions
+from training.importers import Export, ImportRefusedError, Original, Predictions, mixed_precision
 from training.importers import onnx as onnx_runner
-from training.importers import mixed_precision
 from training.importers.skl2onnx_fixes import mended
 
 NOTES = {
