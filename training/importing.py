@@ -10,11 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from training import import_metrics, promotion, provenance, signature, verify
-from training.importers import Export, ImportRefusedError, Original, boosters, columns, sklearn
+from training import exporting, import_metrics, promotion, provenance, signature, verify
+from training.importers import Export, ImportRefusedError, Original, columns, sklearn
 from training.registry_writer import NAME_PATTERN, save_model
 
 TASKS = ("classification", "regression")
@@ -62,11 +61,6 @@ class Imported:
     notes: list[str] = field(default_factory=list)
 
 
-def first_line(exc: BaseException) -> str:
-    """An exception's message, its first line only: no traceback reaches the user."""
-    return (str(exc).strip().splitlines() or [""])[0][:200]
-
-
 def check_name(name: str) -> None:
     if not NAME_PATTERN.match(name):
         raise ImportRefusedError(
@@ -89,92 +83,6 @@ def _reference(original: Original, data: ImportData) -> tuple[pd.DataFrame, int]
     return pd.concat(parts, ignore_index=True), examples
 
 
-def _export(
-    original: Original,
-    inputs: list[dict[str, Any]],
-    task: str,
-    keep_pickle: bool,
-    rows: pd.DataFrame,
-    tolerance: float,
-    examples: int,
-) -> tuple[Export, dict[str, Any]]:
-    """The first export that reproduces the original, with its verification figures."""
-    try:
-        expected = original.predict(rows)
-    except Exception as exc:
-        hint = "" if examples else "; give --example FILE with a few real rows"
-        raise ImportRefusedError(
-            f"{original.algorithm} failed to predict the rows to verify with "
-            f"({type(exc).__name__}: {first_line(exc)}){hint}"
-        ) from exc
-    attempts: list[Any] = []
-    if keep_pickle:
-        attempts = [lambda: pickle_export(original, inputs)]
-    elif original.framework == "keras":
-        from training.importers import keras
-
-        attempts = [lambda: keras.export(original, inputs)]
-    elif boosters.is_booster(original.model):
-        attempts = [lambda: boosters.export(original, inputs, task)]
-    else:
-        attempts = [
-            lambda precision=p: sklearn.export(original, inputs, task, precision)
-            for p in sklearn.precisions(original.model)
-        ]
-    failures = []
-    for attempt in attempts:
-        try:
-            exported = attempt()
-            record = verify.compare(task, expected, exported.predict(rows), examples, tolerance)
-        except ImportRefusedError:
-            raise
-        except Exception as exc:
-            failures.append(f"attempt {len(failures) + 1}: {type(exc).__name__}: {first_line(exc)}")
-            continue
-        if record["passed"]:
-            # Why the more faithful exports were not kept: metadata.json says so.
-            record["rejected_exports"] = failures
-            return exported, record
-        failures.append(f"{exported.notes[0]}: {record['reason']}")
-    raise ImportRefusedError(f"converting {original.algorithm} failed: {failures[-1]}")
-
-
-def _labels_seen(answers: dict[str, Any]) -> list[Any]:
-    """Class labels of a model that does not list them: its probabilities' columns (0, 1, ...),
-    else the labels it answered."""
-    if "probabilities" in answers:
-        return list(range(np.asarray(answers["probabilities"]).shape[1]))
-    seen = {v.item() if isinstance(v, np.generic) else v for v in np.ravel(answers["label"])}
-    return sorted(seen)
-
-
-def pickle_export(original: Original, inputs: list[dict[str, Any]]) -> Export:
-    """--keep-pickle: the original itself, served only with SERVING_ALLOW_PICKLE."""
-    if original.pickled is None:
-        raise ImportRefusedError(f"--keep-pickle: {original.algorithm} is not a scikit-learn model")
-    tensor = {
-        "name": "X",
-        "type": "float64",
-        "columns": [c["name"] for c in inputs],
-        "shape": [len(inputs)],
-    }
-    outputs: dict[str, str | None] = {
-        "label": "label",
-        "probabilities": "probabilities",
-        "value": None,
-    }
-    if original.task == "regression":
-        outputs = {"value": "value"}
-    return Export(
-        "model.joblib",
-        original.pickled,
-        [tensor],
-        outputs,
-        original.predict,
-        ["the pickle, as given"],
-    )
-
-
 def import_original(
     original: Original, data: ImportData, options: ImportOptions, given: Export | None = None
 ) -> Imported:
@@ -194,20 +102,12 @@ def import_original(
     rows = reference
     if data.eval_features is None:
         rows = pd.concat([reference, columns.drawn(inputs, columns.DRAWN_ROWS)], ignore_index=True)
-    if given is not None:
-        exported = given
-        record = verify.compare(
-            task, original.predict(rows), exported.predict(rows), examples, options.tolerance
-        )
-        if not record["passed"]:
-            raise ImportRefusedError(f"running the ONNX file failed: {record['reason']}")
-    else:
-        exported, record = _export(
-            original, inputs, task, options.keep_pickle, rows, options.tolerance, examples
-        )
+    exported, record = exporting.export_verified(
+        original, inputs, task, options.keep_pickle, rows, options.tolerance, examples, given
+    )
     class_labels = list(original.class_labels or [])
     if task == "classification" and not class_labels:
-        class_labels = _labels_seen(exported.predict(rows))
+        class_labels = exporting.labels_seen(exported.predict(rows))
     metrics, plot = import_metrics.evaluate(task, exported, data, reference.columns, class_labels)
     example_rows = (
         data.example if data.example is not None else reference.head(signature.EXAMPLE_ROWS)

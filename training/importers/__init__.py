@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
@@ -51,5 +50,6 @@ class Export:
     notes: list[str] = field(default_factory=list)  # how it was converted, when not plainly
 
 
-def as_float(values: Any) -> npt.NDArray[np.float64]:
-    return np.asarray(values, dtype=np.float64)
+def first_line(exc: BaseException) -> str:
+    """An exception's message, its first line only: no traceback reaches the user."""
+    return (str(exc).strip().splitlines() or [""])[0][:200]

@@ -5,16 +5,13 @@ onnxmltools' converters registered. onnxmltools takes float32 inputs only."""
 from __future__ import annotations
 
 import copy
-import json
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from training.importers import Export, ImportRefusedError, Original, Predictions
 from training.importers import onnx as onnx_runner
@@ -89,8 +86,12 @@ def read_as(path: Path, framework: str) -> Original:
     """A native XGBoost or LightGBM booster file."""
     try:
         if framework == "xgboost":
-            return _xgboost(path)
-        return _lightgbm(path)
+            from training.importers.xgboost import read_booster
+
+            return read_booster(path)
+        from training.importers.lightgbm import read_booster as read_lightgbm
+
+        return read_lightgbm(path)
     except ImportRefusedError:
         raise
     except Exception as exc:
@@ -99,89 +100,10 @@ def read_as(path: Path, framework: str) -> Original:
         ) from exc
 
 
-def _binary_or_multi(raw: Any) -> Predictions:
+def binary_or_multi(raw: Any) -> Predictions:
     raw = np.asarray(raw, dtype=np.float64)
     probabilities = np.column_stack([1 - raw, raw]) if raw.ndim == 1 else raw
     return {"probabilities": probabilities, "label": probabilities.argmax(axis=1)}
-
-
-def _xgboost(path: Path) -> Original:
-    import xgboost
-
-    booster = xgboost.Booster(model_file=str(path))
-    objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
-    names = booster.feature_names
-    task = "classification" if objective.startswith(("binary:", "multi:")) else "regression"
-
-    def predict(frame: pd.DataFrame) -> Predictions:
-        matrix = xgboost.DMatrix(frame if names else frame.to_numpy(), missing=np.nan)
-        raw = booster.predict(matrix)
-        return (
-            _binary_or_multi(raw)
-            if task == "classification"
-            else {"value": np.asarray(raw, dtype=np.float64)}
-        )
-
-    classes = None
-    if task == "classification":
-        classes = list(
-            range(
-                max(
-                    2,
-                    int(
-                        json.loads(booster.save_config())["learner"]["learner_model_param"][
-                            "num_class"
-                        ]
-                    ),
-                )
-            )
-        )
-    return Original(
-        booster,
-        "xgboost",
-        f"XGBoost Booster ({objective})",
-        predict,
-        task,
-        feature_names=list(names) if names else None,
-        n_features=booster.num_features(),
-        class_labels=classes,
-        library_versions={"xgboost-cpu": version("xgboost-cpu")},
-    )
-
-
-def _lightgbm(path: Path) -> Original:
-    import lightgbm
-
-    booster = lightgbm.Booster(model_file=str(path))
-    objective = str(booster.dump_model()["objective"]).split()[0]
-    task = (
-        "classification" if objective in ("binary", "multiclass", "multiclassova") else "regression"
-    )
-    names = booster.feature_name()
-
-    def predict(frame: pd.DataFrame) -> Predictions:
-        raw = booster.predict(frame.to_numpy(dtype=np.float64))
-        return (
-            _binary_or_multi(raw)
-            if task == "classification"
-            else {"value": np.asarray(raw, dtype=np.float64)}
-        )
-
-    classes = None
-    if task == "classification":
-        classes = list(range(max(2, int(booster.dump_model()["num_class"]))))
-    generic = all(n.startswith("Column_") for n in names)
-    return Original(
-        booster,
-        "lightgbm",
-        f"LightGBM Booster ({objective})",
-        predict,
-        task,
-        feature_names=None if generic else list(names),
-        n_features=booster.num_feature(),
-        class_labels=classes,
-        library_versions={"lightgbm": version("lightgbm")},
-    )
 
 
 def export(original: Original, columns: list[dict[str, Any]], task: str) -> Export:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training.importers import Export, ImportRefusedError, Original, Predictions
+from training.importers import Export, ImportRefusedError, Original, Predictions, first_line
 
 ONNX_TYPES = {
     "tensor(float)": "float32",
@@ -105,7 +105,7 @@ def load(path: Path, task: str | None) -> tuple[Original, Export]:
         onnx.checker.check_model(onnx.load_from_string(content))
         runner = session(content)
     except Exception as exc:
-        raise ImportRefusedError(f"{path} is not a valid ONNX model: {_first_line(exc)}") from exc
+        raise ImportRefusedError(f"{path} is not a valid ONNX model: {first_line(exc)}") from exc
     tensors = graph_tensors(runner)
     task, outputs = output_roles(runner, task)
     predict = predictor(content, tensors, outputs)
@@ -128,7 +128,3 @@ def load(path: Path, task: str | None) -> tuple[Original, Export]:
     )
     export = Export("model.onnx", content, tensors, dict(outputs), predict, ["the file as given"])
     return original, export
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
