@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from training.importers import Export, ImportRefusedError, Original, Predictions
 from training.importers import onnx as onnx_runner
@@ -104,6 +106,40 @@ def binary_or_multi(raw: Any) -> Predictions:
     raw = np.asarray(raw, dtype=np.float64)
     probabilities = np.column_stack([1 - raw, raw]) if raw.ndim == 1 else raw
     return {"probabilities": probabilities, "label": probabilities.argmax(axis=1)}
+
+
+PACKAGES = {"XGBoost": ("xgboost", "xgboost-cpu"), "LightGBM": ("lightgbm", "lightgbm")}
+
+
+def booster_original(
+    booster: Any,
+    library: str,
+    objective: str,
+    n_classes: int | None,
+    raw: Callable[[pd.DataFrame], Any],
+    feature_names: list[str] | None,
+    n_features: int,
+) -> Original:
+    """A native booster as an Original; `n_classes` None for a regressor, `raw` its predict."""
+    framework, package = PACKAGES[library]
+
+    def predict(frame: pd.DataFrame) -> Predictions:
+        answers = raw(frame)
+        if n_classes is None:
+            return {"value": np.asarray(answers, dtype=np.float64)}
+        return binary_or_multi(answers)
+
+    return Original(
+        booster,
+        framework,
+        f"{library} Booster ({objective})",
+        predict,
+        "regression" if n_classes is None else "classification",
+        feature_names=feature_names,
+        n_features=n_features,
+        class_labels=None if n_classes is None else list(range(max(2, n_classes))),
+        library_versions={package: version(package)},
+    )
 
 
 def export(original: Original, columns: list[dict[str, Any]], task: str) -> Export:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from training.importers import Original, Predictions
-from training.importers.boosters import binary_or_multi
+from training.importers import Original
+from training.importers.boosters import booster_original
+
+CLASSIFICATION = ("binary", "multiclass", "multiclassova")
 
 
 def read_booster(path: Path) -> Original:
@@ -17,32 +19,21 @@ def read_booster(path: Path) -> Original:
     import lightgbm
 
     booster = lightgbm.Booster(model_file=str(path))
-    objective = str(booster.dump_model()["objective"]).split()[0]
-    task = (
-        "classification" if objective in ("binary", "multiclass", "multiclassova") else "regression"
-    )
+    dump = booster.dump_model()
+    objective = str(dump["objective"]).split()[0]
+    classes = int(dump["num_class"]) if objective in CLASSIFICATION else None
     names = booster.feature_name()
+    generic = all(n.startswith("Column_") for n in names)  # fitted without names
 
-    def predict(frame: pd.DataFrame) -> Predictions:
-        raw = booster.predict(frame.to_numpy(dtype=np.float64))
-        return (
-            binary_or_multi(raw)
-            if task == "classification"
-            else {"value": np.asarray(raw, dtype=np.float64)}
-        )
+    def raw(frame: pd.DataFrame) -> Any:
+        return booster.predict(frame.to_numpy(dtype=np.float64))
 
-    classes = None
-    if task == "classification":
-        classes = list(range(max(2, int(booster.dump_model()["num_class"]))))
-    generic = all(n.startswith("Column_") for n in names)
-    return Original(
+    return booster_original(
         booster,
-        "lightgbm",
-        f"LightGBM Booster ({objective})",
-        predict,
-        task,
-        feature_names=None if generic else list(names),
-        n_features=booster.num_feature(),
-        class_labels=classes,
-        library_versions={"lightgbm": version("lightgbm")},
+        "LightGBM",
+        objective,
+        classes,
+        raw,
+        None if generic else list(names),
+        booster.num_feature(),
     )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from training.importers import Original, Predictions
-from training.importers.boosters import binary_or_multi
+from training.importers import Original
+from training.importers.boosters import booster_original
 
 
 def read_booster(path: Path) -> Original:
@@ -18,41 +18,24 @@ def read_booster(path: Path) -> Original:
     import xgboost
 
     booster = xgboost.Booster(model_file=str(path))
-    objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
+    learner = json.loads(booster.save_config())["learner"]
+    objective = learner["objective"]["name"]
     names = booster.feature_names
-    task = "classification" if objective.startswith(("binary:", "multi:")) else "regression"
-
-    def predict(frame: pd.DataFrame) -> Predictions:
-        matrix = xgboost.DMatrix(frame if names else frame.to_numpy(), missing=np.nan)
-        raw = booster.predict(matrix)
-        return (
-            binary_or_multi(raw)
-            if task == "classification"
-            else {"value": np.asarray(raw, dtype=np.float64)}
-        )
-
     classes = None
-    if task == "classification":
-        classes = list(
-            range(
-                max(
-                    2,
-                    int(
-                        json.loads(booster.save_config())["learner"]["learner_model_param"][
-                            "num_class"
-                        ]
-                    ),
-                )
-            )
+    if objective.startswith(("binary:", "multi:")):
+        classes = int(learner["learner_model_param"]["num_class"])
+
+    def raw(frame: pd.DataFrame) -> Any:
+        return booster.predict(
+            xgboost.DMatrix(frame if names else frame.to_numpy(), missing=np.nan)
         )
-    return Original(
+
+    return booster_original(
         booster,
-        "xgboost",
-        f"XGBoost Booster ({objective})",
-        predict,
-        task,
-        feature_names=list(names) if names else None,
-        n_features=booster.num_features(),
-        class_labels=classes,
-        library_versions={"xgboost-cpu": version("xgboost-cpu")},
+        "XGBoost",
+        objective,
+        classes,
+        raw,
+        list(names) if names else None,
+        booster.num_features(),
     )
