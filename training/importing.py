@@ -3,6 +3,7 @@ export against it, evaluate it, and publish one new version through the promotio
 
 from __future__ import annotations
 
+import math
 import platform
 import time
 from dataclasses import dataclass, field
@@ -129,37 +130,7 @@ def import_original(
         if plot is not None:
             plot(folder)
 
-    metadata: dict[str, Any] = {
-        "dataset": data.eval_source or "imported",
-        "algorithm": original.algorithm,
-        "framework": original.framework,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quick": False,
-        "split": f"eval file sha256 {data.eval_sha256}" if data.eval_sha256 else "none (imported)",
-        "input": {
-            "kind": "tabular",
-            "n_features": len(inputs),
-            "features": [{"name": c["name"]} for c in inputs],
-        },
-        "class_labels": [str(label) for label in class_labels] if task == "classification" else [],
-        "signature": sig,
-        "artifact": exported.artifact,
-        "metrics": metrics,
-        "verification": {**record, "export": exported.notes},
-        "evaluation_data": {
-            "sha256": data.eval_sha256,
-            "rows": len(data.eval_features),
-            "target": str(data.eval_target.name),
-        }
-        if data.eval_sha256 and data.eval_features is not None and data.eval_target is not None
-        else None,
-        "library_versions": {"python": platform.python_version(), **original.library_versions},
-        "provenance": {
-            "code": provenance.git_revision(),
-            "command": provenance.command_line(),
-            "source": options.source,
-        },
-    }
+    metadata = _metadata(original, data, options, sig, exported, record, metrics)
     folder = save_model(options.registry_dir, options.name, write_files, metadata)
     version = int(folder.name)
     promoted = promotion.decide_imported(
@@ -179,3 +150,48 @@ def import_original(
         inputs,
         exported.notes,
     )
+
+
+def _metadata(
+    original: Original,
+    data: ImportData,
+    options: ImportOptions,
+    sig: dict[str, Any],
+    exported: Export,
+    record: dict[str, Any],
+    metrics: dict[str, Any],
+) -> dict[str, Any]:
+    """metadata.json of an imported version: the fields an older server reads, the signature,
+    the verification figures and what the eval file was."""
+    inputs, classes = sig["inputs"], sig["classes"]
+    return {
+        "dataset": data.eval_source or "imported",
+        "algorithm": original.algorithm,
+        "framework": original.framework,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": False,
+        "split": f"eval file sha256 {data.eval_sha256}" if data.eval_sha256 else "none (imported)",
+        "input": {
+            "kind": "tabular",
+            "n_features": sum(math.prod(c["shape"]) for c in inputs),
+            "features": [{"name": c["name"]} for c in inputs],
+        },
+        "class_labels": [str(label) for label in classes["labels"]] if classes else [],
+        "signature": sig,
+        "artifact": exported.artifact,
+        "metrics": metrics,
+        "verification": {**record, "export": exported.notes},
+        "evaluation_data": {
+            "sha256": data.eval_sha256,
+            "rows": len(data.eval_features),
+            "target": str(data.eval_target.name),
+        }
+        if data.eval_sha256 and data.eval_features is not None and data.eval_target is not None
+        else None,
+        "library_versions": {"python": platform.python_version(), **original.library_versions},
+        "provenance": {
+            "code": provenance.git_revision(),
+            "command": provenance.command_line(),
+            "source": options.source,
+        },
+    }

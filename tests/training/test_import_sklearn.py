@@ -192,3 +192,17 @@ def test_skops_file_imports_and_keep_pickle_stores_the_original(
     metadata = _metadata(registry, "churn", 2)
     assert metadata["artifact"] == "model.joblib"
     assert metadata["verification"]["max_abs_probability_diff"] == 0
+
+
+def test_hist_gradient_boosting_classifier_with_gaps_converts_despite_its_bool_flags(
+    tmp_path: Path,
+) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    features, target = prices()
+    labels = np.where(target > target.median(), "dear", "cheap")
+    model = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(features, labels)
+    imported = publish(model, name="dear", example=features.head(), registry_dir=tmp_path)
+    assert imported.verification["label_agreement"] == 1.0
+    assert imported.verification["max_abs_probability_diff"] <= 1e-4
+    assert all(column["optional"] for column in imported.inputs)
