@@ -78,15 +78,14 @@ def input_column(
 
 
 def classes(labels: list[Any]) -> dict[str, Any]:
-    """`classes`: the labels as JSON values, in the artifact's order, and what they were."""
+    """`classes`: the labels as text, in the artifact's order, and what they were (0 and 1 are
+    `int64`: the server answers them as numbers)."""
     values = [_json_value(label) for label in labels]
     if all(isinstance(v, bool) for v in values):
-        kind = "bool"
-    elif all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        kind = "int64"
-    else:
-        kind, values = "string", [str(v) for v in values]
-    return {"labels": values, "type": kind}
+        return {"labels": [json.dumps(v) for v in values], "type": "bool"}
+    if all(isinstance(v, int) for v in values):
+        return {"labels": [str(v) for v in values], "type": "int64"}
+    return {"labels": [str(v) for v in values], "type": "string"}
 
 
 def build(

@@ -46,7 +46,7 @@ def test_xgboost_booster_file_keeps_its_feature_names_in_the_signature(
         tmp_path / "model.json", tmp_path / "models", "--example", str(price_example)
     )
     assert [c["name"] for c in metadata["signature"]["inputs"]] == ["area", "rooms"]
-    assert metadata["signature"]["classes"] == {"labels": [0, 1], "type": "int64"}
+    assert metadata["signature"]["classes"] == {"labels": ["0", "1"], "type": "int64"}
     assert metadata["verification"]["label_agreement"] == 1.0
     assert metadata["signature"]["tensors"][0]["type"] == "float32"
 
@@ -128,7 +128,7 @@ def test_two_input_onnx_graph_is_checked_and_its_inputs_become_the_signature(
     ]
     assert [t["name"] for t in signature["tensors"]] == ["a", "b"]
     assert signature["outputs"]["probabilities"] == "probabilities"
-    assert signature["classes"]["labels"] == [0, 1]
+    assert signature["classes"] == {"labels": ["0", "1"], "type": "int64"}
 
 
 def test_a_file_that_is_not_onnx_is_refused(

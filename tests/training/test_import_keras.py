@@ -51,7 +51,7 @@ def test_keras_classifier_is_exported_to_tflite_and_verified(tmp_path: Path) -> 
     signature = metadata["signature"]
     assert [c["name"] for c in signature["inputs"]] == ["area", "rooms"]
     assert signature["tensors"][0]["shape"] == [2]
-    assert signature["classes"]["labels"] == [0, 1, 2]
+    assert signature["classes"] == {"labels": ["0", "1", "2"], "type": "int64"}
     assert metadata["verification"]["max_abs_probability_diff"] <= 1e-4
     read_version(registry / "rooms" / "1", "rooms", 1, registry, False)
 
