@@ -13,7 +13,7 @@ from typing import Any
 
 import uvicorn
 
-from app.http_protocol import http_protocol
+from app.front.http_protocol import http_protocol
 from app.settings import Settings
 
 DEFAULT_APP = "app.main:create_app"
@@ -28,10 +28,10 @@ METRICS_FILES = ("counter_*.db", "gauge_*.db", "histogram_*.db", "summary_*.db")
 
 @contextlib.contextmanager
 def shared_metrics(settings: Settings) -> Iterator[None]:
-    """With several workers, a folder for their metrics files (app/metrics.py): the one named by
-    PROMETHEUS_MULTIPROC_DIR, emptied of an earlier run's files, else a temporary one, removed at
-    the end. The workers inherit the variable, so prometheus_client starts in multiprocess mode
-    there."""
+    """With several workers, a folder for their metrics files (app/observability/metrics.py):
+    the one named by PROMETHEUS_MULTIPROC_DIR, emptied of an earlier run's files, else a
+    temporary one, removed at the end. The workers inherit the variable, so prometheus_client
+    starts in multiprocess mode there."""
     if settings.workers == 1 and settings.metrics_multiprocess_dir is None:
         yield
         return
@@ -61,7 +61,7 @@ def run(app_path: str, settings: Settings, **overrides: Any) -> None:
         "log_level": settings.log_level,
         "timeout_graceful_shutdown": settings.graceful_shutdown_seconds,
         "loop": "uvloop",
-        # Request heads are capped and timed before the app sees them (app/http_protocol.py).
+        # Request heads are capped and timed before the app sees them (app/front/http_protocol.py).
         "http": http_protocol(settings),
         "access_log": False,  # requests are counted by /metrics, not logged one by one
         "server_header": False,

@@ -15,19 +15,19 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.api import admin, cards, comparisons, health, models
 from app.api.errors import install_error_handlers
 from app.api.web import install_web
-from app.asgi import ASGIApp
-from app.batching import Batchers
-from app.compute import Compute
-from app.dataplane import DataPlane
-from app.front import Dispatch, SecureFront
-from app.limits import Limits
-from app.metrics import Metrics
+from app.core.batching import Batchers
+from app.core.compute import Compute
+from app.core.dataplane import DataPlane
+from app.core.shadow import Shadows
+from app.front.asgi import ASGIApp
+from app.front.dispatch import Dispatch, SecureFront
+from app.front.limits import Limits
+from app.observability.metrics import Metrics
 from app.protocols import native, native_docs, tfserving, v2, v2_docs
 from app.protocols.routing import RouteTable
-from app.registry import ModelRegistry
+from app.registry.registry import ModelRegistry
 from app.schemas import ErrorResponse
 from app.settings import Settings
-from app.shadow import Shadows
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ async def _rescan_forever(app: FastAPI, registry: ModelRegistry, interval: float
 
 class ModelServer(FastAPI):
     """FastAPI for the docs and the control plane, behind the front that serves the data plane
-    (app/front.py): the front is the outermost layer, so every response, a crash's 500
+    (app/front/dispatch.py): the front is the outermost layer, so every response, a crash's 500
     included, passes through it."""
 
     def __init__(

@@ -14,7 +14,7 @@ import os
 import ray
 from ray import serve
 
-from app.asgi import ASGIApp, Message, Receive, Scope, Send
+from app.front.asgi import ASGIApp, Message, Receive, Scope, Send
 from app.main import create_app
 
 # Which node, replica and process answered: the smoke test (scripts/ray_smoke.py) reports it.

@@ -99,7 +99,7 @@ class Settings(BaseSettings):
         [],
         description="Origins allowed by CORS, as JSON ('[\"https://a.example\"]'); none: CORS off.",
     )
-    # Server-side micro-batching (app/batching.py): concurrent requests to one model version
+    # Server-side micro-batching (app/core/batching.py): concurrent requests to one model version
     # are scored in one runtime call.
     batching: bool = Field(False, description="Batch concurrent predict calls per model.")
     max_batch_size: int = Field(

@@ -3,7 +3,7 @@ them (bench/digit_styles.py), per style, for mnist-cnn and mnist-mlp; and MNIST'
 digits as 28x28 PNGs against each model's recorded accuracy.
 
 `--measure` prints instead how far the strongest mark of each picture stands out from its
-noise, per style: what app/imaging_ink.py's blank threshold was chosen from.
+noise, per style: what app/imaging/ink.py's blank threshold was chosen from.
 """
 
 from __future__ import annotations
@@ -144,8 +144,8 @@ def table_lines(
 
 def measure(args: argparse.Namespace) -> int:
     """The strongest mark of each picture, per style: in noise levels and grey levels."""
-    from app.imaging import decode, grey_levels
-    from app.imaging_ink import find_marks
+    from app.imaging.ink import find_marks
+    from app.imaging.preprocess import decode, grey_levels
 
     found: dict[str, list[tuple[float, float]]] = {}
     for sample in samples(args.mnist_dir, args.per_style):
@@ -167,7 +167,7 @@ def examples(args: argparse.Namespace, folder: Path) -> int:
     """One picture of each style and the 28x28 digit the model sees, into `folder`."""
     from PIL import Image
 
-    from app.imaging import preprocess
+    from app.imaging.preprocess import preprocess
 
     folder.mkdir(parents=True, exist_ok=True)
     for style in STYLES:

@@ -4,7 +4,8 @@ images of at most 10 MiB per format, each in a fresh process.
 Memory is the rise of the peak RSS (VmHWM, reset first through /proc/self/clear_refs: ru_maxrss
 would also count the parent that spawned the process).
 
-`--module PATH` measures another copy of app/imaging.py (say, an older one from git show).
+`--module PATH` measures another copy of app/imaging/preprocess.py (say, an older one, from
+git show).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from app.imaging_guard import MAX_JPEG_SCANS, MAX_WEBP_PIXELS
+from app.imaging.guard import MAX_JPEG_SCANS, MAX_WEBP_PIXELS
 from bench import jpeg_bomb as bomb
 
 SIDE = 5000  # 25 megapixels
@@ -154,7 +155,7 @@ def measure(module: Path, image: Path, limit: int) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.imaging_cost", description=__doc__)
-    parser.add_argument("--module", type=Path, default=Path("app/imaging.py"))
+    parser.add_argument("--module", type=Path, default=Path("app/imaging/preprocess.py"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/imaging_cases"))
     parser.add_argument("--limit", type=int, default=25_000_000, help="max_pixels passed")
     parser.add_argument("--rounds", type=int, default=3)

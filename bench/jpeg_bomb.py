@@ -1,6 +1,6 @@
 """Crafted images that are cheap to send and costly to decode, each sized by its arguments.
 
-The benchmark feeds the full-size ones to app.imaging; the tests use small versions.
+The benchmark feeds the full-size ones to app.imaging.preprocess; the tests use small versions.
 Every picture is the same digit-like shape: a dark bar on a light background.
 """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.batching import Batchers
+from app.core.batching import Batchers
 from app.runtimes.base import Array, Batch, Runtime
 from app.runtimes.onnx import OnnxRuntime
 from tests.helpers import IRIS_ROW, make_client

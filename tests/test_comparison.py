@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.registry import ModelRegistry
+from app.registry.registry import ModelRegistry
 from app.runtimes import LOADERS, artifact_format
 from tests.helpers import ServerProcess, make_client
 from training.__main__ import main

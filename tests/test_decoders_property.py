@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from app.core.inputs import to_batch
 from app.errors import InvalidImageError, InvalidInputError, PayloadTooLargeError, ServiceError
-from app.imaging import preprocess
-from app.inputs import to_batch
+from app.imaging.preprocess import preprocess
 from app.protocols.tfserving import decode_predict
 from app.protocols.v2_request import decode_infer
 from app.schemas import InputSpec

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from app.errors import BlankImageError
-from app.imaging import decode, preprocess, to_mnist
+from app.imaging.preprocess import decode, preprocess, to_mnist
 from bench.digit_styles import STYLES, Sample, exif_jpeg, mnist_test_split, photo, samples
 
 PIXELS = 25_000_000

@@ -14,7 +14,7 @@ import httpx2 as httpx
 import pytest
 from uvicorn.config import Config
 
-from app.http_protocol import http_protocol
+from app.front.http_protocol import http_protocol
 from app.settings import Settings
 from tests.helpers import IRIS_ROW, ServerProcess
 

@@ -16,8 +16,7 @@ import pytest
 from PIL import Image
 
 from app.errors import InvalidImageError, PayloadTooLargeError
-from app.imaging import preprocess, probe
-from app.imaging_guard import (
+from app.imaging.guard import (
     MAX_GIF_BLOCKS,
     MAX_JPEG_MARKERS,
     MAX_JPEG_SCANS,
@@ -25,6 +24,7 @@ from app.imaging_guard import (
     MAX_PNG_COMPRESSED_CHUNKS,
     MAX_SIDE,
 )
+from app.imaging.preprocess import preprocess, probe
 from bench import jpeg_bomb as bomb
 from tests.helpers import REPO, mnist_digits, png_bytes
 
@@ -299,7 +299,7 @@ def test_files_that_pillow_would_parse_slowly_are_refused(name: str) -> None:
 # first reset to the current RSS: ru_maxrss would also count the parent that spawned it.
 PEAK_RSS = """
 import re
-from app.imaging import preprocess
+from app.imaging.preprocess import preprocess
 from bench.jpeg_bomb import raw_png
 
 def peak_kb():

@@ -10,8 +10,8 @@ import time
 import weakref
 from pathlib import Path
 
-from app.memory import settle_after_load
-from app.registry import ModelRegistry
+from app.registry.memory import settle_after_load
+from app.registry.registry import ModelRegistry
 from tests.helpers import IRIS_ROW, make_client
 from training.__main__ import NOT_PROMOTED
 from training.__main__ import main as train

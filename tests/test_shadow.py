@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.shadow import SHADOW_NICE
+from app.core.shadow import SHADOW_NICE
 from tests.api.test_labels import copy_version
 from tests.helpers import IRIS_ROW, make_client
 from training import labels

@@ -28,7 +28,7 @@ class ComparisonError(Exception):
 
 
 # Registries written before metadata.json named its artifact: the file the server serves for
-# each framework, in its order of preference (app/repository.py, LEGACY_ARTIFACTS).
+# each framework, in its order of preference (app/registry/repository.py, LEGACY_ARTIFACTS).
 LEGACY_ARTIFACTS = {"sklearn": ("model.onnx", "model.joblib"), "keras": ("model.tflite",)}
 
 
@@ -45,7 +45,7 @@ def artifact_of(metadata: dict[str, Any]) -> str:
 
 def serving_versions(registry_dir: Path, dataset: str) -> list[tuple[str, int, dict[str, Any]]]:
     """(name, version, metadata) of each model of `dataset` at the version unpinned requests go
-    to: the one labelled production, else the newest (as app/registry.py resolves them)."""
+    to: the one labelled production, else the newest (as app/registry/registry.py resolves them)."""
     chosen = []
     for model_root in sorted(registry_dir.iterdir()):
         versions = (

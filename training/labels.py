@@ -1,6 +1,6 @@
 """Version labels of a model (production, staging, ...): models/<name>/labels.json, with the
 history of every change, written atomically under a lock. Part of the registry contract: the
-server re-reads the file on every scan (app/labels.py reads it; the two never import each
+server re-reads the file on every scan (app/registry/labels.py reads it; the two never import each
 other)."""
 
 from __future__ import annotations

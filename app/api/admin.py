@@ -19,8 +19,8 @@ from app.errors import (
     RegistryNotWritableError,
     UnauthorizedError,
 )
-from app.labels import LABEL_PATTERN, Label, LabelsError, parse_label, write_label
-from app.registry import NAME_PATTERN, ModelRegistry
+from app.registry.labels import LABEL_PATTERN, Label, LabelsError, parse_label, write_label
+from app.registry.registry import NAME_PATTERN, ModelRegistry
 from app.schemas import ErrorResponse, LabelsResponse, LabelTarget, ReloadResponse
 
 logger = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse, Response
 from app.api.comparisons import DATASET_PATTERN
 from app.api.deps import RegistryDep, SettingsDep
 from app.api.models import ERRORS, ModelName, Version
-from app.comparisons import row_of
-from app.model_card import build_card
-from app.model_card_markdown import render_markdown
+from app.registry.comparisons import row_of
+from app.registry.model_card import build_card
+from app.registry.model_card_markdown import render_markdown
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 

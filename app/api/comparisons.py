@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from app.api.deps import SettingsDep
-from app.comparisons import read_comparison, read_plot
+from app.registry.comparisons import read_comparison, read_plot
 from app.schemas import ErrorResponse
 
 router = APIRouter(prefix="/v1/datasets", tags=["comparisons"])

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.metrics import Metrics
-from app.registry import ModelRegistry
+from app.observability.metrics import Metrics
+from app.registry.registry import ModelRegistry
 from app.settings import Settings
 
 

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse
 
 from app.api.deps import RegistryDep
+from app.core.shadow import Shadows
 from app.errors import PlotNotFoundError
-from app.labels import PRODUCTION
-from app.registry import NAME_PATTERN, ModelRegistry
+from app.registry.labels import PRODUCTION
+from app.registry.registry import NAME_PATTERN, ModelRegistry
 from app.schemas import (
     ErrorResponse,
     FailedVersion,
@@ -22,7 +23,6 @@ from app.schemas import (
     ModelSummary,
     VersionStatus,
 )
-from app.shadow import Shadows
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 

@@ -1,7 +1,7 @@
 """The web page at / and the interactive documentation (/docs, /redoc), from app/web/.
 
 Everything they load is a file of the package, served under /static/: no CDN, no build step.
-The pages' Content-Security-Policy is set by the front (app/front.py, PAGE_POLICIES)."""
+The pages' Content-Security-Policy is set by the front (app/front/dispatch.py, PAGE_POLICIES)."""
 
 from __future__ import annotations
 

@@ -6,10 +6,10 @@ rendered in the one error shape by native_codec.error_reply.
 
 from __future__ import annotations
 
-from app.asgi import header, media_type
-from app.dataplane import DataPlane, Prediction, Target
+from app.core.dataplane import DataPlane, Prediction, Target
 from app.errors import InvalidRequestError, UnsupportedInputError, UnsupportedMediaTypeError
-from app.imaging import MEDIA_TYPES, digits_png
+from app.front.asgi import header, media_type
+from app.imaging.preprocess import MEDIA_TYPES, digits_png
 from app.protocols import native_docs
 from app.protocols.multipart import file_parts
 from app.protocols.native_codec import (
@@ -22,7 +22,7 @@ from app.protocols.native_codec import (
 )
 from app.protocols.paths import resolve
 from app.protocols.routing import Call, DataRoute, Reply
-from app.registry import LoadedModel
+from app.registry.registry import LoadedModel
 
 RAW_IMAGE_TYPES = frozenset((*MEDIA_TYPES, "application/octet-stream"))
 

@@ -1,7 +1,7 @@
 """The native dialect's bodies: {"instances": [...]} in, predictions and errors out.
 
 Pure functions of bytes and arrays, importable without the model runtimes: large bodies are
-decoded in a worker process (app/compute.py).
+decoded in a worker process (app/core/compute.py).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from app.core.inputs import to_batch
 from app.errors import BadRequestError, InvalidRequestError, ServiceError
-from app.inputs import to_batch
 from app.protocols.routing import Reply
 from app.schemas import InputSpec
 

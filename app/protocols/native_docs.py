@@ -1,6 +1,6 @@
 """The OpenAPI operations of the native data-plane routes, with their schemas and examples.
 
-These routes are served by app/front.py, not by FastAPI; their documentation is merged into
+These routes are served by app/front/dispatch.py, not by FastAPI; their documentation is merged into
 the app's OpenAPI document (ModelServer.openapi), from the same pydantic models.
 """
 
@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.imaging import MEDIA_TYPES
-from app.registry import NAME_PATTERN
+from app.imaging.preprocess import MEDIA_TYPES
+from app.registry.registry import NAME_PATTERN
 from app.schemas import ErrorResponse, PredictRequest, PredictResponse
 
 SCHEMAS: list[type[BaseModel]] = [PredictRequest, PredictResponse, ErrorResponse]

@@ -3,12 +3,12 @@ dialect."""
 
 from __future__ import annotations
 
-from app.asgi import header
-from app.dataplane import DataPlane, Target
+from app.core.dataplane import DataPlane, Target
 from app.errors import InvalidRequestError
-from app.labels import LABEL_PATTERN
+from app.front.asgi import header
 from app.protocols.routing import Call
-from app.registry import NAME_PATTERN
+from app.registry.labels import LABEL_PATTERN
+from app.registry.registry import NAME_PATTERN
 
 MAX_VERSION = 2**31
 

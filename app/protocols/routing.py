@@ -8,11 +8,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from app.asgi import Scope
 from app.errors import ServiceError
+from app.front.asgi import Scope
 
 if TYPE_CHECKING:
-    from app.dataplane import DataPlane
+    from app.core.dataplane import DataPlane
 
 
 @dataclass(frozen=True)

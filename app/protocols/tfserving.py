@@ -17,9 +17,9 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from app.dataplane import DataPlane
+from app.core.dataplane import DataPlane
+from app.core.inputs import to_batch
 from app.errors import InvalidInputError, InvalidRequestError, PayloadTooLargeError
-from app.inputs import to_batch
 from app.protocols import native_docs
 from app.protocols.native_codec import JSON_TYPE, read_json
 from app.protocols.paths import resolve

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.asgi import header
-from app.dataplane import DataPlane
+from app.core.dataplane import DataPlane
 from app.errors import InvalidRequestError, NotReadyError
+from app.front.asgi import header
 from app.protocols import v2_docs
 from app.protocols.native_codec import read_json
 from app.protocols.paths import resolve
 from app.protocols.routing import Call, DataRoute, Reply
 from app.protocols.v2_request import INPUT_NAME, decode_infer
 from app.protocols.v2_response import HEADER_LENGTH, error_reply, infer_reply, json_reply
-from app.registry import LoadedModel
+from app.registry.registry import LoadedModel
 
 SERVER_NAME = "modelserve"
 SERVER_VERSION = "0.1.0"

@@ -2,7 +2,7 @@
 in, a batch of rows (or encoded images) and the outputs asked for out.
 
 Pure functions of bytes and arrays, importable without the model runtimes: large headers are
-decoded in a worker process (app/compute.py). Binary tensors are read with np.frombuffer, no
+decoded in a worker process (app/core/compute.py). Binary tensors are read with np.frombuffer, no
 copy, so a binary batch costs about what its header does.
 """
 
@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from app.core.inputs import input_bounds, within_bounds
 from app.errors import InvalidInputError, InvalidRequestError, PayloadTooLargeError
-from app.inputs import input_bounds, within_bounds
 from app.protocols.native_codec import read_json
 from app.runtimes.base import Batch
 from app.schemas import InputSpec

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.imaging import preprocess
+from app.imaging.preprocess import preprocess
 from bench.digit_styles import photo
 from tests.helpers import mnist_digits, png_bytes
 

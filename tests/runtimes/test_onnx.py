@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.registry import ModelRegistry
+from app.registry.registry import ModelRegistry
 from app.runtimes.onnx import OnnxRuntime
 from app.runtimes.sklearn import SklearnRuntime
 from tests.helpers import mnist_digits

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.registry import ModelRegistry
+from app.registry.registry import ModelRegistry
 from training.pipeline import SPECS
 
 

@@ -3,7 +3,7 @@ run the model, and count what it predicted. It knows nothing of HTTP or JSON.
 
 Where work runs is decided from what it costs: small bodies and cheap models inline on the
 event loop (a hand-over to a pool costs more than they do), everything else in the bounded pools
-of app/compute.py, split into chunks so that a request past its deadline stops within a chunk.
+of app/core/compute.py, split into chunks so that a request past its deadline stops within a chunk.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from app.batching import Batchers
-from app.compute import Compute
+from app.core.batching import Batchers
+from app.core.compute import Compute
+from app.core.shadow import Shadows
 from app.errors import PayloadTooLargeError
-from app.metrics import Metrics
-from app.registry import LoadedModel, ModelRegistry
+from app.imaging.uploads import preprocess_all, probe_all
+from app.observability.metrics import Metrics
+from app.registry.registry import LoadedModel, ModelRegistry
 from app.runtimes.base import Array, Batch
 from app.settings import Settings
-from app.shadow import Shadows
-from app.uploads import preprocess_all, probe_all
 
 T = TypeVar("T")
 

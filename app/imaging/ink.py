@@ -1,5 +1,5 @@
 """Find a digit's ink in a picture the way a person would: take away the paper and its light
-(app/imaging_paper.py), measure the noise, keep the marks that stand out from it and belong to
+(app/imaging/paper.py), measure the noise, keep the marks that stand out from it and belong to
 the digit.
 
 Photos of paper have uneven light (gradients, vignetting, shadows), sensor noise and JPEG
@@ -16,7 +16,7 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from app.errors import BlankImageError
-from app.imaging_paper import Pixels, averaged, contrast
+from app.imaging.paper import Pixels, averaged, contrast
 
 # A picture whose frame (its outermost pixels) varies by no more than this is clean: drawn,
 # scanned or on a transparent canvas; its one frame level is the paper (MNIST's own digits, and

@@ -18,9 +18,16 @@ from app.errors import (
     ServiceError,
     VersionNotFoundError,
 )
-from app.labels import LABELS_FILE, PRODUCTION, Label, LabelsError, read_labels
-from app.memory import settle_after_load
-from app.repository import NAME_PATTERN, Stamp, VersionLoadError, read_version, scan, stamp
+from app.registry.labels import LABELS_FILE, PRODUCTION, Label, LabelsError, read_labels
+from app.registry.memory import settle_after_load
+from app.registry.repository import (
+    NAME_PATTERN,
+    Stamp,
+    VersionLoadError,
+    read_version,
+    scan,
+    stamp,
+)
 from app.runtimes import LOADERS, PICKLE_FORMATS, artifact_format
 from app.runtimes.base import Runtime
 from app.schemas import ModelMetadata

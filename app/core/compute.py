@@ -1,7 +1,7 @@
 """The bounded pools that heavy work runs in, off the event loop.
 
 Two pools, one worker per CPU this process may run on (or `compute_workers`):
-- processes (app/workers.py), for decoding request bodies and preprocessing images. Threads
+- processes (app/core/workers.py), for decoding request bodies and preprocessing images. Threads
   scaled as well on images in a plain pool (280x280 PNGs on two cores: 650 images/s in two
   threads, 660 in two processes, 450 in one), since Pillow and numpy release the GIL; but orjson
   and the row checks hold it: a 1024-row MNIST body took 64 ms to decode, and in a thread the
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from app.workers import WorkerPool
+from app.core.workers import WorkerPool
 
 T = TypeVar("T")
 

@@ -8,13 +8,13 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from app.asgi import Receive, Scope, content_length
 from app.errors import (
     DeadlineExceededError,
     OverloadedError,
     PayloadTooLargeError,
     RequestTimeoutError,
 )
+from app.front.asgi import Receive, Scope, content_length
 
 T = TypeVar("T")
 CLOSE = {"Connection": "close"}  # the rest of the request is not read: the connection ends

@@ -21,8 +21,8 @@ import numpy as np
 from app.runtimes.base import Array, Batch, Runtime
 
 if TYPE_CHECKING:
-    from app.metrics import Metrics
-    from app.registry import LoadedModel
+    from app.observability.metrics import Metrics
+    from app.registry.registry import LoadedModel
 
 logger = logging.getLogger(__name__)
 

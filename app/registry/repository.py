@@ -12,14 +12,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from app.labels import LABELS_FILE
+from app.registry.labels import LABELS_FILE
 from app.schemas import ModelMetadata
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 # ASCII digits only: str.isdigit() also takes '²', '١' and '１', and int() reads '01' as 1.
 VERSION_PATTERN = re.compile(r"[1-9][0-9]*", re.ASCII)
 METADATA_FILE = "metadata.json"
-# Where python -m training compare writes (app/comparisons.py): not a model.
+# Where python -m training compare writes (app/registry/comparisons.py): not a model.
 COMPARISONS_DIR = "_comparisons"
 MAX_METADATA_BYTES = 4 * 1024 * 1024
 Stamp = tuple[tuple[str, int, int, int, int], ...]
@@ -67,7 +67,9 @@ def _skip_reason(
 def _versions_of(model_dir: Path, root: Path, allow_symlinks: bool, found: Scan) -> None:
     for entry in sorted(model_dir.iterdir()):
         # Staging folders (.staging-*) are versions being written: not there yet.
-        if entry.name.startswith(".") or entry.name == LABELS_FILE:  # labels: app/labels.py
+        if (
+            entry.name.startswith(".") or entry.name == LABELS_FILE
+        ):  # labels: app/registry/labels.py
             continue
         naming = "not a version number (1, 2, 3, ... in ASCII digits)"
         problem = _skip_reason(entry, VERSION_PATTERN, naming, root, allow_symlinks)

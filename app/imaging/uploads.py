@@ -1,7 +1,7 @@
 """A request's uploaded images -> one batch of MNIST-style digits: checked, then preprocessed.
 
 Both steps are plain functions of bytes, run inline for small uploads and in a worker process
-(app/compute.py) otherwise; an error names the image it is about.
+(app/core/compute.py) otherwise; an error names the image it is about.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.errors import InvalidImageError, PayloadTooLargeError
-from app.imaging import preprocess, probe
+from app.imaging.preprocess import preprocess, probe
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import ComparisonNotFoundError, ComparisonUnavailableError
-from app.repository import COMPARISONS_DIR, VersionLoadError, read_file
+from app.registry.repository import COMPARISONS_DIR, VersionLoadError, read_file
 
 DOCUMENT = "comparison.json"
 PLOT = "comparison.png"

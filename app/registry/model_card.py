@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.repository import artifact_of
+from app.registry.repository import artifact_of
 from app.schemas import ModelMetadata
 
 OVERFIT_GAP = 0.02  # held-out error this much above training error is called out

@@ -12,7 +12,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from app.asgi import SECURITY_HEADERS, STRICT_CSP
+from app.front.asgi import SECURITY_HEADERS, STRICT_CSP
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The Markdown rendering of a model card (app/model_card.py builds the document)."""
+"""The Markdown rendering of a model card (app/registry/model_card.py builds the document)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Turn an uploaded picture of a digit into a 28x28 MNIST-style array, the way MNIST was made.
 
 The picture is turned upright (EXIF orientation), its ink found and made bright whatever the
-polarity, colour, transparency, light or noise (app/imaging_ink.py), cropped to its bounding
+polarity, colour, transparency, light or noise (app/imaging/ink.py), cropped to its bounding
 box, fitted into 20x20 keeping the aspect ratio, and centred by its centre of mass in 28x28.
 """
 
@@ -15,8 +15,10 @@ import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
 from app.errors import BlankImageError, InvalidImageError, PayloadTooLargeError
-from app.imaging_guard import probe as probe  # re-exported: callers probe, then preprocess
-from app.imaging_ink import digit_ink
+from app.imaging.guard import (
+    probe as probe,  # re-exported: callers probe, then preprocess
+)
+from app.imaging.ink import digit_ink
 
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 MEDIA_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")

@@ -12,7 +12,8 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from app.asgi import (
+from app.errors import MethodNotAllowedError, ServiceError
+from app.front.asgi import (
     PAGE_CSP,
     REDOC_CSP,
     REVALIDATE,
@@ -25,14 +26,13 @@ from app.asgi import (
     Scope,
     Send,
 )
-from app.errors import MethodNotAllowedError, ServiceError
-from app.limits import Limits
-from app.metrics import Metrics
+from app.front.limits import Limits
+from app.observability.metrics import Metrics
 from app.protocols.native_codec import error_reply
 from app.protocols.routing import Call, DataRoute, Reply, RouteTable
 
 if TYPE_CHECKING:
-    from app.dataplane import DataPlane
+    from app.core.dataplane import DataPlane
 
 logger = logging.getLogger(__name__)
 

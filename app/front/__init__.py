@@ -1,0 +1,1 @@
+"""The HTTP front: ASGI dispatch, security headers, the httptools protocol, body limits."""
