@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.registry.repository import read_version
+from app.registry.signature import Signature, read_signature
 from training.example_model import churn_pipeline, customers
 
-__all__ = ["churn_pipeline", "customers", "prices", "write_eval"]
+__all__ = ["churn_pipeline", "customers", "prices", "read_back", "write_eval"]
 
 ROWS = 300
 
@@ -31,3 +33,11 @@ def write_eval(path: Path, features: pd.DataFrame, target: pd.Series) -> Path:
     frame[target.name] = target.to_numpy()
     frame.to_csv(path, index=False)
     return path
+
+
+def read_back(registry: Path, name: str, version: int = 1) -> Signature:
+    """The version as the server reads it (checksums, metadata.json), and its signature: the
+    round trip from training to app/."""
+    folder = registry / name / str(version)
+    verified = read_version(folder, name, version, registry, False)
+    return read_signature(verified.metadata.model_dump())

@@ -11,8 +11,7 @@ import joblib
 import numpy as np
 import pytest
 
-from app.repository import read_version
-from tests.training.import_models import customers, prices, write_eval
+from tests.training.import_models import customers, prices, read_back, write_eval
 from training.__main__ import main
 
 
@@ -21,7 +20,7 @@ def _imported(source: Path, registry: Path, *extra: str) -> dict[str, Any]:
         main(["import", str(source), "--name", "imported", "--registry-dir", str(registry), *extra])
         == 0
     )
-    read_version(registry / "imported" / "1", "imported", 1, registry, False)  # the server's reader
+    assert read_back(registry, "imported").format_version == 1  # as the server reads it
     return json.loads((registry / "imported" / "1" / "metadata.json").read_text())
 
 

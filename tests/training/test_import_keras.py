@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.repository import read_version
-from tests.training.import_models import prices
+from tests.training.import_models import prices, read_back
 from training.__main__ import main
 
 
@@ -53,7 +52,7 @@ def test_keras_classifier_is_exported_to_tflite_and_verified(tmp_path: Path) -> 
     assert signature["tensors"][0]["shape"] == [2]
     assert signature["classes"] == {"labels": ["0", "1", "2"], "type": "int64"}
     assert metadata["verification"]["max_abs_probability_diff"] <= 1e-4
-    read_version(registry / "rooms" / "1", "rooms", 1, registry, False)
+    assert read_back(registry, "rooms").tensors[0].name == signature["tensors"][0]["name"]
 
 
 def test_a_keras_file_without_tensorflow_installed_is_refused(

@@ -10,9 +10,13 @@ import joblib
 import numpy as np
 import pytest
 
-from app.repository import read_version
-from app.schemas import ModelMetadata
-from tests.training.import_models import churn_pipeline, customers, prices, write_eval
+from tests.training.import_models import (
+    churn_pipeline,
+    customers,
+    prices,
+    read_back,
+    write_eval,
+)
 from training import publish
 from training.__main__ import main
 
@@ -62,8 +66,9 @@ def test_pipeline_over_text_integer_and_float_columns_imports_with_its_signature
     assert len(metadata["evaluation_data"]["sha256"]) == 64
     assert json.loads((registry / "churn" / "labels.json").read_text())["labels"]["production"]
     # The server's reader takes what training wrote: checksums, metadata, artifact.
-    version = read_version(registry / "churn" / "1", "churn", 1, registry, False)
-    assert version.artifact == "model.onnx" and version.metadata.class_labels == ["no", "yes"]
+    served = read_back(registry, "churn")
+    assert [tensor.name for tensor in served.tensors] == ["city", "age", "income"]
+    assert served.classes is not None and served.classes.labels == ["no", "yes"]
 
 
 def test_hist_gradient_boosting_regressor_with_gaps_publishes_from_python(tmp_path: Path) -> None:
@@ -84,8 +89,8 @@ def test_hist_gradient_boosting_regressor_with_gaps_publishes_from_python(tmp_pa
     assert [c["optional"] for c in metadata["signature"]["inputs"]] == [True, True]
     assert set(metadata["metrics"]) >= {"mae", "rmse", "r2"}
     assert "predicted_actual.png" in metadata["files"]
-    read = read_version(tmp_path / "prices" / "1", "prices", 1, tmp_path, False)
-    assert isinstance(read.metadata, ModelMetadata) and read.metadata.class_labels == []
+    served = read_back(tmp_path, "prices")
+    assert served.task == "regression" and served.outputs.value == "variable"
 
 
 def test_a_worse_version_on_the_same_eval_file_is_published_but_not_promoted(
