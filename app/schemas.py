@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 IRIS_ROW = [5.1, 3.5, 1.4, 0.2]
 
@@ -44,7 +44,8 @@ class ModelMetadata(BaseModel):
     framework: str
     created_at: datetime
     input: InputSpec
-    class_labels: list[str] = Field(min_length=2)
+    # A regressor (signature task "regression", written by python -m training import) has none.
+    class_labels: list[str] = []
     metrics: dict[str, Any]
     files: dict[str, FileDigest]
     artifact: str | None = Field(
@@ -53,6 +54,14 @@ class ModelMetadata(BaseModel):
         "model.joblib only with SERVING_ALLOW_PICKLE).",
     )
     library_versions: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _classes_unless_regression(self) -> ModelMetadata:
+        signature = getattr(self, "signature", None)
+        regression = isinstance(signature, dict) and signature.get("task") == "regression"
+        if not regression and len(self.class_labels) < 2:
+            raise ValueError("class_labels needs at least 2 entries (a classifier)")
+        return self
 
 
 class VersionStatus(BaseModel):

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from training import compare_command, label_commands, pipeline, promotion
+from training import compare_command, import_command, label_commands, pipeline, promotion
 from training.datasets.mnist import ENV_VAR, MnistNotFoundError
 
 # Versions were published, but the gate kept at least one from production.
@@ -76,7 +76,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "worse than production is published but not promoted, and the command exits 3. "
         "Labels by hand: python -m training {promote NAME VERSION | labels [NAME] | rollback "
         "NAME} [--label LABEL] (see python -m training promote --help). Models side by side: "
-        "python -m training compare --dataset mnist (see python -m training compare --help)."
+        "python -m training compare --dataset mnist (see python -m training compare --help). "
+        "Your own model: python -m training import SOURCE --name NAME (see its --help)."
     )
     return parser.parse_args(argv)
 
@@ -102,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         return label_commands.main(arguments)
     if compare_command.is_command(arguments):
         return compare_command.main(arguments)
+    if import_command.is_command(arguments):
+        return import_command.main(arguments)
     args = parse_args(arguments)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

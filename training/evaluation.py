@@ -44,3 +44,17 @@ def evaluate(
         },
         "confusion_matrix": confusion_matrix(true_indices, predicted, labels=indices).tolist(),
     }
+
+
+def evaluate_regression(
+    actual: npt.NDArray[np.floating[Any]], predicted: npt.NDArray[np.floating[Any]]
+) -> dict[str, Any]:
+    """MAE, RMSE and R² of a regressor on held-out rows."""
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    return {
+        "mae": round(float(mean_absolute_error(actual, predicted)), 6),
+        "rmse": round(float(np.sqrt(mean_squared_error(actual, predicted))), 6),
+        "r2": round(float(r2_score(actual, predicted)), 6),
+        "test_samples": int(len(actual)),
+    }

@@ -85,6 +85,20 @@ def tflite_predict(flatbuffer: bytes, batch: Array) -> Array:
     return np.asarray(interpreter.get_tensor(target["index"]), dtype=np.float64)
 
 
+def tflite_io(flatbuffer: bytes) -> tuple[dict[str, Any], dict[str, str]]:
+    """The export's input tensor (name, type, per-row shape) and its output, by role."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=flatbuffer)
+    source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    tensor = {
+        "name": str(source["name"]),
+        "type": np.dtype(source["dtype"]).name,
+        "shape": [int(d) for d in source["shape_signature"][1:]],
+    }
+    return tensor, {"probabilities": str(target["name"])}
+
+
 def export_agreement(keras_proba: Array, tflite_proba: Array) -> dict[str, float]:
     """How closely the TFLite export reproduces the Keras model on the same images."""
     return {
@@ -133,6 +147,7 @@ def train(algorithm: str, data: Dataset, quick: bool) -> Trained:
         (folder / "model.tflite").write_bytes(flatbuffer)
         training_history_plot(folder / "training_history.png", curves, f"mnist-{algorithm}")
 
+    tensor, outputs = tflite_io(flatbuffer)
     return Trained(
         predict_proba,
         write_files,
@@ -147,6 +162,8 @@ def train(algorithm: str, data: Dataset, quick: bool) -> Trained:
         artifact="model.tflite",
         extra_metrics={"history": curves, "tflite_export": agreement},
         learning_curve=lambda: epoch_curve(curves),
+        tensor=tensor,
+        outputs=outputs,
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from training import iris, keras_models, learning_curves, mnist, promotion, provenance
+from training import iris, keras_models, learning_curves, mnist, promotion, provenance, signature
 from training.evaluation import evaluate
 from training.plots import confusion_matrix_plot, learning_curve_plot
 from training.registry_writer import existing_versions, save_model
@@ -100,6 +100,7 @@ def train_one(
 
     def write_files(folder: Path) -> None:
         trained.write_files(folder)
+        signature.write_example(folder, signature.dataset_frame(data, data.test_features[:2]))
         if "learning_curve" in metrics:
             learning_curve_plot(
                 folder / "learning_curve.png",
@@ -122,6 +123,7 @@ def train_one(
         "split": data.split,
         "input": data.input_spec,
         "class_labels": data.class_labels,
+        "signature": signature.dataset_signature(data, trained.tensor, trained.outputs),
         "artifact": trained.artifact,
         "params": trained.params,
         "metrics": metrics,

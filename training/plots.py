@@ -168,3 +168,20 @@ def comparison_plot(path: Path, comparison: dict[str, Any]) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def predicted_actual_plot(
+    path: Path, actual: npt.NDArray[Any], predicted: npt.NDArray[Any], title: str
+) -> None:
+    """A regressor's predictions against the true values, with the diagonal where they agree."""
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.scatter(actual, predicted, s=8, alpha=0.6)
+    low = float(min(np.min(actual), np.min(predicted)))
+    high = float(max(np.max(actual), np.max(predicted)))
+    ax.plot([low, high], [low, high], color="grey", linewidth=1)
+    ax.set_xlabel("actual")
+    ax.set_ylabel("predicted")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)

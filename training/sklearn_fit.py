@@ -39,6 +39,7 @@ def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = No
             (folder / "model.onnx").write_bytes(onnx_model)
 
     params["train_rows"] = len(features)
+    exported = onnx_model is not None
     return Trained(
         predict_proba,
         write_files,
@@ -47,6 +48,14 @@ def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = No
         artifact="model.onnx" if onnx_model is not None else "model.joblib",
         extra_metrics={"onnx_export": onnx_agreement},
         learning_curve=lambda: sklearn_curve(unfitted, data.train_features, data.train_targets),
+        # skl2onnx names a NumPy input X; the pickle takes float64 rows.
+        tensor={
+            "name": "X",
+            "type": onnx_agreement.get("input_type", "float64") if exported else "float64",
+            "shape": [data.train_features.shape[1]],
+        },
+        # A pickle's are its predict() and predict_proba() (models/README.md).
+        outputs={"label": "label", "probabilities": "probabilities"},
     )
 
 

@@ -40,6 +40,10 @@ class Trained:
     extra_metrics: dict[str, Any] = field(default_factory=dict)
     # Training and testing error (training/learning_curves.py), computed after the timed fit.
     learning_curve: Callable[[], dict[str, Any]] | None = None
+    # The artifact's input tensor ({"name", "type", "shape"}) and its outputs by role
+    # ({"probabilities": name, "label": name}): the signature's `tensors` and `outputs`.
+    tensor: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

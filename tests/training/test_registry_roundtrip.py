@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from app.registry.registry import ModelRegistry
+from app.registry.signature import read_signature
 from training.pipeline import SPECS
 
 
@@ -33,3 +34,35 @@ def test_corrupted_artifact_is_caught_by_its_checksum(iris_registry: Path) -> No
     assert [b.reason for b in registry.broken()] == [
         "model.joblib does not match its recorded SHA-256 checksum"
     ]
+
+
+def test_every_trained_model_has_a_signature_naming_its_artifacts_tensors(
+    quick_registry: Path,
+) -> None:
+    registry = ModelRegistry.load(quick_registry)
+    for name, versions in registry.ready().items():
+        metadata = versions[1].metadata.model_dump()
+        signature = metadata["signature"]
+        assert read_signature(metadata).format_version == 1, name  # the server's reader
+        assert signature["task"] == "classification", name
+        assert signature["classes"]["labels"] == metadata["class_labels"], name
+        assert signature["example"] in metadata["files"], name
+        (tensor,) = signature["tensors"]
+        assert tensor["columns"] == [column["name"] for column in signature["inputs"]], name
+        artifact = quick_registry / name / "1" / metadata["artifact"]
+        assert (tensor["name"], signature["outputs"]["probabilities"]) == _names(artifact), name
+
+
+def _names(artifact: Path) -> tuple[str, str]:
+    """The artifact's input tensor and its probabilities output, as its runtime names them."""
+    if artifact.suffix == ".onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(artifact), providers=["CPUExecutionProvider"])
+        outputs = [o.name for o in session.get_outputs()]
+        assert "probabilities" in outputs
+        return session.get_inputs()[0].name, "probabilities"
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(artifact))
+    return interpreter.get_input_details()[0]["name"], interpreter.get_output_details()[0]["name"]

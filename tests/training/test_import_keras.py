@@ -1,0 +1,76 @@
+"""python -m training import with a Keras file: exported to TFLite, checked against Keras."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.training.import_models import prices, read_back
+from training.__main__ import main
+
+
+@pytest.mark.keras
+def test_keras_classifier_is_exported_to_tflite_and_verified(tmp_path: Path) -> None:
+    import keras
+
+    features, target = prices()
+    features = features.fillna(0)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(2,), name="rows"),
+            keras.layers.Rescaling(0.01),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    classes = np.digitize(target, np.quantile(target, [1 / 3, 2 / 3]))
+    model.fit(features.to_numpy(np.float32), classes, epochs=1, verbose=0)
+    model.save(tmp_path / "model.keras")
+    features.head().to_csv(tmp_path / "example.csv", index=False)
+    registry = tmp_path / "models"
+    arguments = ["import", str(tmp_path / "model.keras"), "--name", "rooms"]
+    assert (
+        main(
+            [
+                *arguments,
+                "--example",
+                str(tmp_path / "example.csv"),
+                "--registry-dir",
+                str(registry),
+            ]
+        )
+        == 0
+    )
+    metadata = json.loads((registry / "rooms" / "1" / "metadata.json").read_text())
+    assert metadata["artifact"] == "model.tflite"
+    signature = metadata["signature"]
+    assert [c["name"] for c in signature["inputs"]] == ["area", "rooms"]
+    assert signature["tensors"][0]["shape"] == [2]
+    assert signature["classes"] == {"labels": ["0", "1", "2"], "type": "int64"}
+    assert metadata["verification"]["max_abs_probability_diff"] <= 1e-4
+    assert read_back(registry, "rooms").tensors[0].name == signature["tensors"][0]["name"]
+
+
+def test_a_keras_file_without_tensorflow_installed_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "keras", None)  # import keras fails
+    (tmp_path / "model.keras").write_bytes(b"PK")
+    assert (
+        main(
+            [
+                "import",
+                str(tmp_path / "model.keras"),
+                "--name",
+                "k",
+                "--registry-dir",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
+    assert "TensorFlow is not installed" in capsys.readouterr().err
