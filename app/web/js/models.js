@@ -104,15 +104,17 @@ function modelEntry(summary) {
     el("h3", { text: summary.name }),
     el("span", { className: `status status-${summary.status}`, text: summary.status }),
   ]);
+  const failedVersions = summary.failed_versions || [];
+  // A failed model's reason is its latest failed version's: said once, on that version's line.
   const facts = ready
     ? el("p", { className: "facts", text: `${summary.dataset} · ${summary.algorithm} · ${summary.framework} · versions ${summary.versions.join(", ")}` })
-    : el("p", { className: "error", text: summary.reason });
+    : failedVersions.length ? null : el("p", { className: "error", text: summary.reason });
   const labels = Object.entries(summary.labels || {});
-  const children = [header, facts];
+  const children = facts ? [header, facts] : [header];
   if (labels.length) {
     children.push(el("p", { className: "labels" }, labels.map(([label, target]) => el("span", { className: "label", text: `${label} → ${labelText(target)}` }))));
   }
-  for (const failed of summary.failed_versions || []) {
+  for (const failed of failedVersions) {
     children.push(el("p", { className: "error", text: `Version ${failed.version} failed to load: ${failed.reason}` }));
   }
   if (ready) {
