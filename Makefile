@@ -12,10 +12,15 @@ BIN := $(VENV)/bin
 
 .PHONY: install browser serve train test lint docs lint-deploy docker-smoke bench ray-install ray-smoke
 
-# Reinstall only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml
+# Reinstall only when pyproject.toml changes. First what serving and the scikit-learn models
+# need (what make serve waits for), then TensorFlow, the tests' and the docs' tools.
+$(VENV)/.installed-first: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[train-sklearn]'
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-first
 	$(BIN)/python -m pip install --quiet -e '.[train,test,docs]'
 	touch $@
 
@@ -32,9 +37,10 @@ train: install
 	$(BIN)/python -m training --missing || [ $$? -eq 3 ]
 	$(BIN)/python -m training compare --dataset iris --dataset mnist --if-stale
 
-# The Iris models that are missing (seconds), then the server, then the missing MNIST models
-# and the comparisons while it serves; Ctrl-C stops them all (modelserve_cli/serve.py).
-serve: install
+# The Iris models that are missing (seconds), then the server, then (TensorFlow installed when it
+# is missing) the missing MNIST models and the comparisons while it serves; Ctrl-C stops them all
+# (modelserve_cli/serve.py).
+serve: $(VENV)/.installed-first
 	SERVING_HOST=$(HOST) SERVING_PORT=$(PORT) $(BIN)/modelserve serve --train-missing
 
 # Chromium and ChromeDriver for the web page's tests (tests/web/), from apt when missing.

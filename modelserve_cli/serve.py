@@ -5,19 +5,23 @@ MNIST models and the comparisons in the background while it serves. Ctrl-C stops
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from app.settings import Settings
+from training import progress
 
 # Exit status of python -m training when the gate kept a version from production: the version
 # is published, and served (unpinned requests go to the newest when there is no production).
 NOT_PROMOTED = 3
 READY_WAIT_SECONDS = 120.0
+CHECKOUT = Path(__file__).resolve().parent.parent  # make serve installs it editable
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -75,6 +79,23 @@ def _wait_ready(settings: Settings, server: subprocess.Popen[bytes]) -> bool:
     return False
 
 
+def _missing_mnist(registry: Path) -> list[str]:
+    from training.pipeline import select
+    from training.registry_writer import existing_versions
+
+    return [s.name for s in select(None, ["mnist"]) if not existing_versions(registry / s.name)]
+
+
+def _install_keras() -> subprocess.Popen[bytes] | None:
+    """make serve installs TensorFlow after the Iris models are served (it takes minutes, they
+    seconds): the `train` extra, into this checkout's environment, when it is missing."""
+    if all(importlib.util.find_spec(name) is not None for name in ("keras", "tensorflow")):
+        return None
+    _say("installing Keras and TensorFlow for the MNIST models (once; a few minutes)")
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "-e", f"{CHECKOUT}[train]"]
+    return subprocess.Popen(command)
+
+
 def _while_serving(process: subprocess.Popen[bytes], server: subprocess.Popen[bytes]) -> int | None:
     """The process's exit status, or None when the server ended first (then it is stopped)."""
     while process.poll() is None:
@@ -127,8 +148,14 @@ def serve_while_training(args: argparse.Namespace) -> int:
                 "MNIST models in the background (each is served as it lands; /health/ready "
                 "lists those still training)"
             )
-        trainer = subprocess.Popen([*training, "--dataset", "mnist"])
-        status = _while_serving(trainer, server)
+        with progress.tracked(settings.models_dir, _missing_mnist(settings.models_dir)):
+            trainer = _install_keras()  # /health/ready lists the MNIST models meanwhile
+            status = 0 if trainer is None else _while_serving(trainer, server)
+        if status not in (0, None):
+            _say(f"installing TensorFlow failed (exit {status}); pip install -e '.[train]'")
+        if status == 0:
+            trainer = subprocess.Popen([*training, "--dataset", "mnist"])
+            status = _while_serving(trainer, server)
         if status in (0, NOT_PROMOTED):
             datasets = ["--dataset", "iris", "--dataset", "mnist"]
             comparing = [sys.executable, "-m", "training", "compare", *datasets, "--if-stale"]
@@ -137,7 +164,7 @@ def serve_while_training(args: argparse.Namespace) -> int:
             if _while_serving(trainer, server) is not None:
                 _say("every model is trained; serving until Ctrl-C")
         elif status is not None:
-            _say(f"training the MNIST models failed (exit {status}); still serving the others")
+            _say(f"the MNIST models were not trained (exit {status}); still serving the others")
         return server.wait()
     except KeyboardInterrupt:
         _say("stopping")

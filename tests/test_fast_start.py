@@ -22,7 +22,7 @@ WAIT_SECONDS = 600  # a hang guard, not a target: on 2 busy cores quick Iris tak
 
 def test_make_serve_runs_the_fast_start_on_this_machine_only() -> None:
     makefile = (REPO / "Makefile").read_text()
-    recipe = re.search(r"^serve: install\n\t(.+)$", makefile, re.MULTILINE)
+    recipe = re.search(r"^serve: .*\n\t(.+)$", makefile, re.MULTILINE)
     assert recipe is not None
     assert recipe.group(1).endswith("modelserve serve --train-missing")
     assert re.search(r"^HOST \?= 127\.0\.0\.1$", makefile, re.MULTILINE)
