@@ -13,8 +13,9 @@ from modelserve_cli import serve
 
 def _training(*prefix: str) -> Callable[[list[str]], int]:
     def run(arguments: list[str]) -> int:
-        from training.__main__ import main
+        from training.__main__ import exit_on_sigterm, main
 
+        exit_on_sigterm()
         return main([*prefix, *arguments])
 
     return run

@@ -172,6 +172,8 @@ def serve_while_training(args: argparse.Namespace) -> int:
     finally:
         _stop(trainer)
         _stop(server)
+        # A trainer that could not clean up (killed) must not leave the marker claiming it runs.
+        (settings.models_dir / progress.MARKER).unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:
