@@ -30,7 +30,8 @@ class Progress:
         self._write()
 
     def _write(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._path.parent.is_dir():
+            return  # no registry yet, so no server reading it: it appears with the first model
         body = {"training": self._pending, "pid": os.getpid(), "started_at": self._started_at}
         partial = self._path.with_name(f"{MARKER}.{os.getpid()}.part")
         partial.write_text(json.dumps(body) + "\n")

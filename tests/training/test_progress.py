@@ -39,3 +39,12 @@ def test_a_run_stopped_with_sigterm_removes_its_marker(tmp_path: Path) -> None:
         status = run.wait(timeout=120)
     assert status == 128 + signal.SIGTERM
     assert not (tmp_path / MARKER).exists()
+
+
+def test_no_marker_creates_a_registry_folder(tmp_path: Path) -> None:
+    with tracked(tmp_path / "models", ["iris-svm"]) as progress:
+        assert not (tmp_path / "models").exists()
+        (tmp_path / "models").mkdir()  # the first model's version is published
+        progress.landed("iris-svm")
+        assert (tmp_path / "models" / MARKER).exists()
+    assert list((tmp_path / "models").iterdir()) == []
