@@ -1,7 +1,8 @@
 # The two set-up commands of the README: `make serve` and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
-HOST ?= 0.0.0.0
+# This machine only; HOST=0.0.0.0 to listen on every interface (docs/security.md).
+HOST ?= 127.0.0.1
 PORT ?= 8000
 # Where the MNIST IDX files are; empty means data/mnist/, then the public download.
 MNIST_DIR ?=
@@ -9,16 +10,25 @@ export MNIST_DIR
 
 BIN := $(VENV)/bin
 
-.PHONY: install browser serve train test lint lint-deploy docker-smoke bench ray-install ray-smoke
+.PHONY: install browser serve train test lint docs lint-deploy docker-smoke bench ray-install ray-smoke
 
-# Reinstall only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml
+# Reinstall only when pyproject.toml changes. First what serving and the scikit-learn models
+# need (what make serve waits for), then TensorFlow, the tests' and the docs' tools.
+$(VENV)/.installed-first: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[train,test]'
+	$(BIN)/python -m pip install --quiet -e '.[train-sklearn]'
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-first
+	$(BIN)/python -m pip install --quiet -e '.[train,test,docs]'
 	touch $@
 
 install: $(VENV)/.installed
+
+# The documentation site, served while you edit it (http://localhost:8001).
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve -a localhost:8001
 
 # Exit 3: versions published but kept from production by the gate (the table says why); the
 # server still starts, serving the production versions (or, without labels, the newest).
@@ -27,8 +37,11 @@ train: install
 	$(BIN)/python -m training --missing || [ $$? -eq 3 ]
 	$(BIN)/python -m training compare --dataset iris --dataset mnist --if-stale
 
-serve: train
-	SERVING_HOST=$(HOST) SERVING_PORT=$(PORT) $(BIN)/python -m app
+# The Iris models that are missing (seconds), then the server, then (TensorFlow installed when it
+# is missing) the missing MNIST models and the comparisons while it serves; Ctrl-C stops them all
+# (modelserve_cli/serve.py).
+serve: $(VENV)/.installed-first
+	SERVING_HOST=$(HOST) SERVING_PORT=$(PORT) $(BIN)/modelserve serve --train-missing
 
 # Chromium and ChromeDriver for the web page's tests (tests/web/), from apt when missing.
 browser:
@@ -39,9 +52,10 @@ test: install browser
 
 # Style and types (../shared/STYLE.md): ruff, then mypy --strict.
 lint: install
-	$(BIN)/ruff check app training tests bench scripts
-	$(BIN)/ruff format --check app training tests bench scripts
-	$(BIN)/mypy app training
+	$(BIN)/ruff check app training modelserve_cli tests bench scripts
+	$(BIN)/ruff format --check app training modelserve_cli tests bench scripts
+	$(BIN)/mypy app training modelserve_cli
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # The Dockerfiles (hadolint), the Kubernetes manifests (their schemas, offline) and the KServe
 # ones (KServe's CRD schemas, vendored in deploy/kserve/schemas/).

@@ -22,6 +22,7 @@ from app.core.shadow import Shadows
 from app.front.asgi import ASGIApp
 from app.front.dispatch import Dispatch, SecureFront
 from app.front.limits import Limits
+from app.front.tokens import ApiToken
 from app.observability.metrics import Metrics
 from app.protocols import native, native_docs, tfserving, v2, v2_docs
 from app.protocols.routing import RouteTable
@@ -68,15 +69,18 @@ class ModelServer(FastAPI):
         limits: Limits,
         metrics: Metrics,
         cors_origins: list[str],
+        api_token: ApiToken,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.data_routes = routes
-        self._layers = (plane, limits, metrics, cors_origins)
+        self._layers = (plane, limits, metrics, cors_origins, api_token)
 
     def build_middleware_stack(self) -> ASGIApp:
-        plane, limits, metrics, cors_origins = self._layers
-        app: ASGIApp = Dispatch(super().build_middleware_stack(), self.data_routes, plane, limits)
+        plane, limits, metrics, cors_origins, api_token = self._layers
+        app: ASGIApp = Dispatch(
+            super().build_middleware_stack(), self.data_routes, plane, limits, api_token
+        )
         if cors_origins:  # inside the front: preflights get the security headers too
             app = CORSMiddleware(
                 app,
@@ -158,6 +162,9 @@ def create_app(settings: Settings | None = None) -> ModelServer:
         limits=limits,
         metrics=metrics,
         cors_origins=settings.cors_origins,
+        api_token=ApiToken(
+            settings.api_token.get_secret_value() if settings.api_token is not None else None
+        ),
         title="Model server",
         description=DESCRIPTION,
         # Served from the package by app/api/web.py, not from a CDN.

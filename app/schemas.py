@@ -197,6 +197,11 @@ class Health(BaseModel):
     invalid: list[str] | None = Field(
         None, description="Folders the last scan skipped as not a model or version, and why."
     )
+    training: list[str] | None = Field(
+        None,
+        description="Models a training run (make serve) is still training into the registry "
+        "folder; absent when none is.",
+    )
 
 
 class ReloadResponse(BaseModel):

@@ -16,7 +16,12 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Address to listen on (python -m app).")
     port: int = Field(8000, ge=1, le=65535, description="Port to listen on (python -m app).")
-    workers: int = Field(1, ge=1, description="uvicorn worker processes (python -m app).")
+    workers: int = Field(
+        1,
+        ge=1,
+        description="uvicorn worker processes (python -m app), each with every model loaded; "
+        "/metrics sums them all.",
+    )
     metrics_multiprocess_dir: Path | None = Field(
         None,
         validation_alias="PROMETHEUS_MULTIPROC_DIR",
@@ -29,28 +34,42 @@ class Settings(BaseSettings):
     )
     models_dir: Path = Field(Path("models"), description="The registry folder to serve.")
     admin_token: SecretStr | None = Field(
-        None, description="Bearer token for POST /v1/admin/reload; unset turns the endpoint off."
+        None,
+        description="Bearer token for the admin API (POST /v1/admin/reload, the label routes); "
+        "unset turns it off.",
+    )
+    api_token: SecretStr | None = Field(
+        None,
+        description="Bearer token every predict route asks for (native, V2 and TF Serving "
+        "dialects); unset: predicting needs no token.",
     )
     allow_pickle: bool = Field(
         False,
         description="Load model.joblib pickles (unpickling runs code from the file; needs the "
-        "`pickle` extra). Off: only ONNX and TFLite artifacts are loaded.",
+        "`pickle` extra). Off: only ONNX and TFLite artifacts are loaded; a version whose artifact "
+        "is a pickle fails, with the reason.",
     )
     allow_symlinks: bool = Field(
         False,
         description="Follow symbolic links to model folders, version folders and files, as long "
-        "as they resolve inside the registry folder. Off: links are skipped and reported.",
+        "as they resolve inside the registry folder. Off: linked folders are skipped and reported, "
+        "linked files fail their version.",
     )
     forwarded_allow_ips: str = Field(
         "",
         description="Comma-separated addresses of the proxies whose X-Forwarded-For and "
-        "X-Forwarded-Proto are trusted (uvicorn's forwarded_allow_ips); empty: none.",
+        "X-Forwarded-Proto are trusted (uvicorn's forwarded_allow_ips); empty: none, the peer's "
+        "address is the client's.",
     )
     reload_interval_seconds: float = Field(
         5.0, ge=0, description="How often the registry is re-scanned for new versions; 0 never."
     )
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
-    max_batch_rows: int = Field(1024, ge=1, description="Rows (or images) per predict request.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="The least severe log lines written: debug, info, warning or error."
+    )
+    max_batch_rows: int = Field(
+        1024, ge=1, description="Rows (or images) per predict request; more get 413."
+    )
     shadow_queue_rows: int = Field(
         4096,
         ge=0,
@@ -81,7 +100,8 @@ class Settings(BaseSettings):
         10.0,
         gt=0,
         description="A client must send a request's headers, then its body, within this many "
-        "seconds each; past it, 408 and the connection is closed.",
+        "seconds each (the head from its first byte; on a new connection, from its opening); past "
+        "it, 408 and the connection is closed.",
     )
     max_header_bytes: int = Field(
         64 * 1024,
@@ -93,7 +113,8 @@ class Settings(BaseSettings):
         0,
         ge=0,
         description="Worker processes (and threads) for decoding, preprocessing and large "
-        "batches; 0: one per CPU this process may run on.",
+        "batches; 0: one per CPU this process may run on (its affinity, so taskset and cpusets "
+        "count).",
     )
     cors_origins: list[str] = Field(
         [],

@@ -1,5 +1,6 @@
-"""The README's examples stay true: every command in its fenced blocks runs, in order, with bash
-against one real server (`python -m app`, SERVING_ADMIN_TOKEN=change-me as the README says) on a
+"""The README's and the documentation's examples stay true: every command in their fenced blocks
+runs, the README first, then the pages of docs/ in the order below, with bash against one real
+server (`python -m app`, SERVING_ADMIN_TOKEN=change-me as the README says) on a
 copy of the quick registry, from a folder laid out as the repository (`.venv`, `docs/`, `deploy/`,
 ...; `models/` the registry), and what it prints is compared with what the README shows after
 masking what varies (tests/readme_examples.py). The commands that cannot run here are listed
@@ -24,6 +25,8 @@ from tests.readme_examples import Block, Command, matches, parse
 SETUP = (
     "a set-up command: installs, trains every model and serves until stopped, or runs this suite"
 )
+SERVER = "starts a server of its own, until stopped (the suite starts its own: tests/helpers.py)"
+TOKEN = "needs a server started with SERVING_API_TOKEN (tests/api/test_api_token.py)"
 TRAINING = "trains full models for minutes (the walkthrough runs training on one Iris model)"
 SYNTAX = "a synopsis with optional [arguments], not a literal command; run in the walkthrough"
 DOCKER = "needs a Docker engine, a registry to push to or a cluster (scripts/docker-smoke.sh)"
@@ -31,16 +34,30 @@ RAY = "installs Ray (~270 MB) and starts a two-node cluster (make ray-smoke)"
 BENCH = "the benchmark: minutes, and wrk"
 
 NOT_RUN: dict[str, str] = {
-    "make serve MNIST_DIR=../shared/datasets/mnist": SETUP,
+    "make serve": SETUP,
     "make test": SETUP,
-    ".venv/bin/python -m training": TRAINING,
-    ".venv/bin/python -m training --dataset iris": TRAINING,
-    ".venv/bin/python -m training --model mnist-cnn": TRAINING,
-    ".venv/bin/python -m training --quick --registry-dir /tmp/models": TRAINING,
-    ".venv/bin/python -m training promote iris-svm 3 [--label staging]": SYNTAX,
-    ".venv/bin/python -m training labels [iris-svm]": SYNTAX,
-    ".venv/bin/python -m training rollback iris-svm [--label staging]": SYNTAX,
-    ".venv/bin/python -m training compare --dataset mnist [--dataset iris] [--if-stale]": SYNTAX,
+    "SERVING_ADMIN_TOKEN=change-me make serve": SETUP,
+    "make serve HOST=0.0.0.0": SETUP,
+    "SERVING_HOST=0.0.0.0 .venv/bin/modelserve serve": SERVER,
+    "SERVING_PORT=9000 SERVING_LOG_LEVEL=debug .venv/bin/modelserve serve": SERVER,
+    ".venv/bin/modelserve train": TRAINING,
+    ".venv/bin/modelserve train --dataset iris": TRAINING,
+    ".venv/bin/modelserve train --model mnist-cnn": TRAINING,
+    ".venv/bin/modelserve train --missing": TRAINING,
+    ".venv/bin/modelserve train --quick --registry-dir /tmp/models": TRAINING,
+    ".venv/bin/modelserve promote iris-svm 3 [--label staging]": SYNTAX,
+    ".venv/bin/modelserve labels [iris-svm]": SYNTAX,
+    ".venv/bin/modelserve rollback iris-svm [--label staging]": SYNTAX,
+    ".venv/bin/modelserve compare --dataset mnist [--dataset iris] [--if-stale]": SYNTAX,
+    (
+        "curl -s localhost:8000/v1/models/iris-knn/predict -H 'Content-Type: application/json' "
+        "-d '{\"instances\": [[5.1, 3.5, 1.4, 0.2]]}'"
+    ): TOKEN,
+    (
+        "curl -s localhost:8000/v1/models/iris-knn/predict -H 'Authorization: Bearer s3cret' -H "
+        "'Content-Type: application/json' -d '{\"instances\": [[5.1, 3.5, 1.4, 0.2]]}' | head -c "
+        "44; echo"
+    ): TOKEN,
     "docker build -t modelserve .": DOCKER,
     "docker image ls modelserve:latest": DOCKER,
     "docker history modelserve --format '{{.Size}}\\t{{.CreatedBy}}' | awk '$1 != \"0B\"'": DOCKER,
@@ -70,9 +87,7 @@ NOT_RUN: dict[str, str] = {
     "docker-compose ps": DOCKER,
     "curl -s localhost:8123/health/ready": DOCKER,
     "docker-compose down": DOCKER,
-    (
-        "MNIST_DIR=../shared/datasets/mnist IMAGE=modelserve:0.1.0 scripts/docker-smoke.sh models"
-    ): DOCKER,
+    "IMAGE=modelserve:0.1.0 scripts/docker-smoke.sh models": DOCKER,
     "docker build -t registry.example.com/modelserve:0.1.0 .": DOCKER,
     (
         "docker build -f Dockerfile.models --build-arg "
@@ -84,7 +99,7 @@ NOT_RUN: dict[str, str] = {
     "pip install -e '.[ray]'": RAY,
     "serve run deploy/ray/serve.yaml": RAY,
     "make ray-smoke": RAY,
-    "make bench MNIST_DIR=../shared/datasets/mnist": BENCH,
+    "make bench": BENCH,
 }
 
 # Commands whose digits are read by a quick model from photos: compared with the digits masked
@@ -92,7 +107,9 @@ NOT_RUN: dict[str, str] = {
 DIGITS_VARY = {
     "curl -s 'localhost:8000/v1/models/mnist-cnn/predict/image?probabilities=false' -F "
     "file=@docs/pictures/photo.jpg -F file=@docs/pictures/exif.jpg -F "
-    "file=@docs/pictures/canvas.png"
+    "file=@docs/pictures/canvas.png",
+    "curl -s 'localhost:8000/v1/models/mnist-cnn/predict/image?probabilities=false' -F "
+    "file=@docs/pictures/photo.jpg",
 }
 
 
@@ -106,8 +123,36 @@ def _listed(command: Command) -> str | None:
     return NOT_RUN.get(_key(command.text))
 
 
-BLOCKS = parse(REPO / "README.md")
-RUN = [block for block in BLOCKS if any(_listed(command) is None for command in block.commands)]
+# The order the examples run in: the health example's model count comes before the rolling-out
+# walkthrough trains two more versions.
+PAGES = [
+    "README.md",
+    *(
+        f"docs/{page}.md"
+        for page in (
+            "index",
+            "getting-started",
+            "your-own-models",
+            "api",
+            "monitoring",
+            "pictures",
+            "web-page",
+            "training",
+            "rolling-out",
+            "security",
+            "deployment",
+            "benchmark",
+            "configuration",
+            "troubleshooting",
+        )
+    ),
+]
+BLOCKS = [(page, block) for page in PAGES for block in parse(REPO / page)]
+RUN = [
+    (page, block)
+    for page, block in BLOCKS
+    if any(_listed(command) is None for command in block.commands)
+]
 
 
 @dataclass
@@ -161,23 +206,31 @@ def shell(
         server.stop()
 
 
-def test_every_listed_command_is_in_the_readme() -> None:
-    commands = {_key(command.text) for block in BLOCKS for command in block.commands}
+def test_every_page_of_the_site_is_run() -> None:
+    pages = {str(path.relative_to(REPO)) for path in (REPO / "docs").glob("*.md")}
+    assert sorted(pages - set(PAGES)) == []
+
+
+def test_every_listed_command_is_in_the_readme_or_the_docs() -> None:
+    commands = {_key(command.text) for _page, block in BLOCKS for command in block.commands}
     assert sorted(set(NOT_RUN) - commands) == []
     assert sorted(DIGITS_VARY - commands) == []
 
 
-def test_the_readme_has_examples() -> None:
-    assert sum(len(block.commands) for block in RUN) > 50
+def test_the_readme_and_the_docs_have_examples() -> None:
+    assert sum(len(block.commands) for page, block in RUN if page == "README.md") >= 4
+    assert sum(len(block.commands) for _page, block in RUN) > 50
 
 
-@pytest.mark.parametrize("block", RUN, ids=[f"line{block.line}" for block in RUN])
-def test_readme_block(block: Block, shell: Shell) -> None:
+@pytest.mark.parametrize(
+    ("page", "block"), RUN, ids=[f"{page}:{block.line}" for page, block in RUN]
+)
+def test_example_block(page: str, block: Block, shell: Shell) -> None:
     for command in block.commands:
         if _listed(command) is not None:
             continue
         result = shell.run(command.text)
-        where = f"README.md:{command.line}: $ {command.text}"
+        where = f"{page}:{command.line}: $ {command.text}"
         if command.expected is None:
             assert result.returncode == 0, f"{where}\nexit {result.returncode}\n{result.stdout}"
         else:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 
 from training import compare_command, import_command, label_commands, pipeline, promotion
 from training.datasets.mnist import ENV_VAR, MnistNotFoundError
@@ -140,5 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def exit_on_sigterm() -> None:
+    """SIGTERM (a stop from modelserve serve, an orchestrator) ends the run as Ctrl-C does:
+    through the `finally` blocks, so the registry's .training.json marker is removed."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 if __name__ == "__main__":
+    exit_on_sigterm()
     raise SystemExit(main())

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold, learning_curve
 
 from training.spec import Array
@@ -46,17 +48,21 @@ def sklearn_curve(estimator: Any, features: Array, targets: Array) -> dict[str, 
     fold_rows = len(features) * (FOLDS - 1) // FOLDS
     smallest = max(0.1, ROWS_PER_CLASS * len(np.unique(targets)) / fold_rows)
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
-    sizes, train_scores, test_scores = learning_curve(
-        sequential(clone(estimator)),  # fits and scores inside: one thread, reproducible
-        features,
-        targets,
-        train_sizes=np.linspace(min(smallest, 1.0), 1.0, POINTS),
-        cv=folds,
-        scoring="accuracy",
-        shuffle=True,
-        random_state=SEED,
-        error_score="raise",
-    )
+    with warnings.catch_warnings():
+        # The curve refits the model's own recipe, iteration cap included (training/sklearn_fit.py
+        # records whether the fit itself stopped at it).
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sizes, train_scores, test_scores = learning_curve(
+            sequential(clone(estimator)),  # fits and scores inside: one thread, reproducible
+            features,
+            targets,
+            train_sizes=np.linspace(min(smallest, 1.0), 1.0, POINTS),
+            cv=folds,
+            scoring="accuracy",
+            shuffle=True,
+            random_state=SEED,
+            error_score="raise",
+        )
     train_error, test_error = 1 - np.asarray(train_scores), 1 - np.asarray(test_scores)
     return {
         "method": "learning_curve",

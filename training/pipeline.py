@@ -14,7 +14,16 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from training import iris, keras_models, learning_curves, mnist, promotion, provenance, signature
+from training import (
+    iris,
+    keras_models,
+    learning_curves,
+    mnist,
+    progress,
+    promotion,
+    provenance,
+    signature,
+)
 from training.evaluation import evaluate
 from training.plots import confusion_matrix_plot, learning_curve_plot
 from training.registry_writer import existing_versions, save_model
@@ -180,13 +189,18 @@ def run(
     """Train each spec (skipping those already in the registry when `missing_only`)."""
     if missing_only:
         specs = [s for s in specs if not existing_versions(registry_dir / s.name)]
+    if not specs:
+        return []
     loaders = {"iris": lambda: iris.load(), "mnist": lambda: mnist.load(mnist_dir, quick)}
     datasets: dict[str, Dataset] = {}
     outcomes = []
-    for spec in tqdm(specs, desc="models", unit="model"):
-        if spec.dataset not in datasets:
-            datasets[spec.dataset] = loaders[spec.dataset]()
-        outcomes.append(
-            train_one(spec, datasets[spec.dataset], registry_dir, quick, policy or Promotion())
-        )
+    with progress.tracked(registry_dir, [spec.name for spec in specs]) as pending:
+        for spec in tqdm(specs, desc="models", unit="model"):
+            if spec.dataset not in datasets:
+                datasets[spec.dataset] = loaders[spec.dataset]()
+            outcome = train_one(
+                spec, datasets[spec.dataset], registry_dir, quick, policy or Promotion()
+            )
+            outcomes.append(outcome)
+            pending.landed(spec.name)
     return outcomes

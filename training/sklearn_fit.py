@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import joblib
 import numpy as np
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
 from training.learning_curves import sequential, sklearn_curve
 from training.onnx_export import export_onnx
@@ -25,7 +27,19 @@ def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = No
     if train_rows is not None and len(features) > train_rows:
         chosen = np.random.default_rng(SEED).choice(len(features), train_rows, replace=False)
         features, targets = features[chosen], targets[chosen]
-    estimator.fit(features, targets)
+    with warnings.catch_warnings(record=True) as caught:
+        # An iteration cap is part of a model's recipe (mnist-logistic-regression stops at
+        # 100): recorded in its metrics, not printed as a warning on every training run.
+        warnings.simplefilter("always", ConvergenceWarning)
+        estimator.fit(features, targets)
+    capped = False
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            capped = True
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
     params = _params(estimator)
     sequential(estimator)
     onnx_model, onnx_agreement = export_onnx(estimator, data.test_features)
@@ -46,7 +60,7 @@ def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = No
         params=params,
         # Without an export the version is served only where SERVING_ALLOW_PICKLE is on.
         artifact="model.onnx" if onnx_model is not None else "model.joblib",
-        extra_metrics={"onnx_export": onnx_agreement},
+        extra_metrics={"onnx_export": onnx_agreement, "stopped_at_iteration_cap": capped},
         learning_curve=lambda: sklearn_curve(unfitted, data.train_features, data.train_targets),
         # skl2onnx names a NumPy input X; the pickle takes float64 rows.
         tensor={

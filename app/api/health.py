@@ -7,6 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.api.deps import MetricsDep, RegistryDep
 from app.errors import NotReadyError
+from app.registry.training_marker import pending_training
 from app.schemas import ErrorResponse, Health
 
 router = APIRouter(tags=["health"])
@@ -20,12 +21,13 @@ async def live() -> Health:
 
 @router.get(
     "/health/ready",
+    response_model_exclude_none=True,
     responses={503: {"model": ErrorResponse, "description": "No model ready yet, and why"}},
     summary="At least one model is ready",
 )
 async def ready(registry: RegistryDep) -> Health:
-    """200 once the registry is loaded and at least one model version is ready; 503 with the
-    reason before that."""
+    """200 once the registry is loaded and at least one model version is ready, naming the
+    models still being trained into it; 503 with the reason before that."""
     broken = registry.broken()
     loaded = sum(len(versions) for versions in registry.ready().values())
     if not registry.scanned:
@@ -34,6 +36,11 @@ async def ready(registry: RegistryDep) -> Health:
         if broken:
             reasons = "; ".join(f"{b.name}/{b.version}: {b.reason}" for b in broken[:5])
             raise NotReadyError(f"No model version loaded: every one failed ({reasons}).")
+        training = pending_training(registry.root)
+        if training:
+            raise NotReadyError(
+                f"No model version in the registry folder yet: {len(training)} being trained."
+            )
         raise NotReadyError("No model version found in the registry folder.")
     return Health(
         status="ready",
@@ -41,6 +48,7 @@ async def ready(registry: RegistryDep) -> Health:
         models_failed=len(broken),
         failed=[f"{b.name}/{b.version}: {b.reason}" for b in broken],
         invalid=registry.invalid(),
+        training=pending_training(registry.root) or None,
     )
 
 

@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ class ComputeFailedError(ServiceError):
 
 def _serve(tasks: Connection, answers: Connection) -> None:
     """A worker's life: run each task received and send back its result or its exception."""
+    # Ctrl-C reaches the whole process group: the server drains its requests and then closes
+    # the pipes, which ends the workers; dying at once would fail those requests.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             function, args = pickle.loads(tasks.recv_bytes())

@@ -27,6 +27,7 @@ from app.front.asgi import (
     Send,
 )
 from app.front.limits import Limits
+from app.front.tokens import ApiToken
 from app.observability.metrics import Metrics
 from app.protocols.native_codec import error_reply
 from app.protocols.routing import Call, DataRoute, Reply, RouteTable
@@ -115,11 +116,19 @@ class Dispatch:
     """Data-plane routes served here, each request once; the rest go to FastAPI (`app`): the
     docs, the control plane, unknown routes."""
 
-    def __init__(self, app: ASGIApp, routes: RouteTable, plane: DataPlane, limits: Limits) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        routes: RouteTable,
+        plane: DataPlane,
+        limits: Limits,
+        api_token: ApiToken | None = None,
+    ) -> None:
         self.app = app
         self.routes = routes
         self.plane = plane
         self.limits = limits
+        self.api_token = api_token or ApiToken(None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -150,6 +159,8 @@ class Dispatch:
                     f"Method {scope['method']} is not allowed on {scope['path']}.",
                     sorted(route.methods),
                 )
+            if self.api_token.protects(route.template):
+                self.api_token.check(scope["headers"])  # before reading a byte of the body
             body = await self.limits.read_body(scope, receive)
             if body is None:
                 return  # the client left

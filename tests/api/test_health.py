@@ -52,3 +52,24 @@ def test_metrics_count_requests_predictions_and_models(iris_registry: Path) -> N
     assert 'serving_model_load_seconds{model="iris-knn",version="1"}' in text
     assert 'serving_request_seconds_bucket{endpoint="/v1/models/{name}/predict"' in text
     assert 'serving_predict_seconds_count{model="iris-knn"} 1.0' in text
+
+
+def test_ready_names_the_models_a_training_run_has_still_to_train(iris_registry: Path) -> None:
+    marker = iris_registry / ".training.json"
+    marker.write_text('{"training": ["mnist-cnn", "../etc", 7], "pid": 1}')
+    with make_client(iris_registry) as client:
+        training = client.get("/health/ready").json()["training"]
+        marker.unlink()
+        after = client.get("/health/ready").json()
+    assert training == ["mnist-cnn"]  # what is not a model name is dropped
+    assert "training" not in after and after["models_ready"] == 6
+
+
+def test_empty_registry_being_trained_says_so(tmp_path: Path) -> None:
+    registry = tmp_path / "models"
+    registry.mkdir()
+    (registry / ".training.json").write_text('{"training": ["iris-svm", "iris-knn"]}')
+    with make_client(registry) as client:
+        response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert "2 being trained" in response.json()["error"]["message"]

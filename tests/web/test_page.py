@@ -251,6 +251,34 @@ def test_every_model_is_listed_with_its_plots(browser: Browser, server: ServerPr
     browser.screenshot("models")
 
 
+def test_the_models_are_summed_up_at_a_glance(browser: Browser, server: ServerProcess) -> None:
+    expected = models(server)
+    open_view(browser, "models")
+    rows = browser.driver.find_elements(By.CSS_SELECTOR, "[data-testid=model-overview] tbody tr")
+    assert [row.get_attribute("data-overview-model") for row in rows] == [
+        m["name"] for m in expected
+    ]
+    first = rows[0].find_elements(By.TAG_NAME, "td")
+    assert first[1].text == "ready" and first[2].text.startswith("v")
+    # The one-row latency comes from the comparisons, once they have loaded.
+    wait_for(
+        browser,
+        lambda: all(row.find_element(By.CLASS_NAME, "latency").text != "–" for row in rows),
+        "latencies missing",
+    )
+    rows[-1].find_element(By.TAG_NAME, "button").click()
+    last = browser.driver.find_element(
+        By.CSS_SELECTOR, f'article[data-model="{expected[-1]["name"]}"]'
+    )
+    wait_for(
+        browser,
+        lambda: browser.driver.execute_script(
+            "return arguments[0].getBoundingClientRect().top < window.innerHeight", last
+        ),
+        "the entry was not scrolled to",
+    )
+
+
 def test_controls_are_labelled_and_the_page_fits_a_phone(browser: Browser) -> None:
     for view in ("draw", "upload", "iris"):
         open_view(browser, view)

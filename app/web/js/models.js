@@ -104,15 +104,17 @@ function modelEntry(summary) {
     el("h3", { text: summary.name }),
     el("span", { className: `status status-${summary.status}`, text: summary.status }),
   ]);
+  const failedVersions = summary.failed_versions || [];
+  // A failed model's reason is its latest failed version's: said once, on that version's line.
   const facts = ready
     ? el("p", { className: "facts", text: `${summary.dataset} · ${summary.algorithm} · ${summary.framework} · versions ${summary.versions.join(", ")}` })
-    : el("p", { className: "error", text: summary.reason });
+    : failedVersions.length ? null : el("p", { className: "error", text: summary.reason });
   const labels = Object.entries(summary.labels || {});
-  const children = [header, facts];
+  const children = facts ? [header, facts] : [header];
   if (labels.length) {
     children.push(el("p", { className: "labels" }, labels.map(([label, target]) => el("span", { className: "label", text: `${label} → ${labelText(target)}` }))));
   }
-  for (const failed of summary.failed_versions || []) {
+  for (const failed of failedVersions) {
     children.push(el("p", { className: "error", text: `Version ${failed.version} failed to load: ${failed.reason}` }));
   }
   if (ready) {
@@ -139,6 +141,40 @@ const COMPARISON_COLUMNS = [
   ["Pareto", (r) => (r.pareto ? "yes" : "")],
 ];
 
+// At a glance: one row a model (task, status, the version that answers and its labels,
+// accuracy, one-row latency from its dataset's comparison); its name scrolls to its entry.
+function overview(summaries) {
+  const rows = summaries.map((s) => {
+    const ready = s.status === "ready";
+    const serving = servingVersion(s);
+    const labels = Object.entries(s.labels || {}).filter(([, target]) => target.version === serving).map(([label]) => label);
+    const entry = () => document.querySelector(`article[data-model="${CSS.escape(s.name)}"]`);
+    return el("tr", { "data-overview-model": s.name }, [
+      el("th", { scope: "row" }, [el("button", { type: "button", className: "link", text: s.name, onclick: () => entry()?.scrollIntoView() })]),
+      el("td", { text: s.dataset ? `${s.dataset} · ${s.algorithm}` : "–" }),
+      el("td", {}, [el("span", { className: `status status-${s.status}`, text: s.status })]),
+      el("td", { text: ready ? `v${serving}${labels.length ? ` (${labels.join(", ")})` : ""}` : "–" }),
+      el("td", { text: ready ? fixed((s.metrics || {}).accuracy) : "–" }),
+      el("td", { className: "latency", text: "–" }),
+    ]);
+  });
+  const head = ["model", "task", "status", "answering", "accuracy", "1 row µs"];
+  return el("div", { id: "model-overview", className: "table-scroll overview", "data-testid": "model-overview" }, [
+    el("table", {}, [
+      el("thead", {}, [el("tr", {}, head.map((name) => el("th", { scope: "col", text: name })))]),
+      el("tbody", {}, rows),
+    ]),
+  ]);
+}
+
+// The one-row median latency of each compared model, into the overview's rows.
+function showLatencies(comparison) {
+  for (const row of comparison.rows) {
+    const cell = document.querySelector(`tr[data-overview-model="${CSS.escape(row.name)}"] .latency`);
+    if (cell) cell.textContent = grouped(row.one_row_median_us);
+  }
+}
+
 async function comparisonSection(dataset) {
   let comparison;
   try {
@@ -147,6 +183,7 @@ async function comparisonSection(dataset) {
     if (error.status === 404) return null; // not compared yet: nothing to show
     return el("section", { className: "comparison" }, [el("h3", { text: `${dataset}: comparison` }), el("p", { className: "error", role: "alert", text: error.message })]);
   }
+  showLatencies(comparison);
   const rows = [...comparison.rows].sort((a, b) => b.accuracy - a.accuracy);
   const table = el("table", {}, [
     el("caption", { text: `Measured ${comparison.created_at} on ${comparison.measured_with.machine}, one thread, ${comparison.measured_with.input}` }),
@@ -167,6 +204,8 @@ async function comparisonSection(dataset) {
 export async function showModels(summaries) {
   const list = document.getElementById("model-list");
   const comparisons = document.getElementById("comparisons");
+  document.getElementById("model-overview")?.remove();
+  comparisons.before(overview(summaries));
   list.replaceChildren(...summaries.map(modelEntry));
   const datasets = [...new Set(summaries.filter((s) => s.dataset).map((s) => s.dataset))].sort();
   const sections = await Promise.all(datasets.map(comparisonSection));
