@@ -43,8 +43,9 @@ class ModelMetadata(BaseModel):
     algorithm: str
     framework: str
     created_at: datetime
-    input: InputSpec
-    class_labels: list[str] = Field(min_length=2)
+    # Versions with a `signature` (models/README.md) may leave these two out: it says more.
+    input: InputSpec | None = None
+    class_labels: list[str] | None = Field(None, min_length=2)
     metrics: dict[str, Any]
     files: dict[str, FileDigest]
     artifact: str | None = Field(
