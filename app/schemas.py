@@ -105,6 +105,9 @@ class ModelSummary(BaseModel):
     labels: dict[str, dict[str, Any]] = Field(
         {}, description="Labels (production, ...): unpinned requests go to production."
     )
+    task: Literal["classification", "regression"] | None = Field(
+        None, description="What the latest version answers: class labels, or values."
+    )
 
 
 class ModelList(BaseModel):

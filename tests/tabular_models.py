@@ -150,11 +150,12 @@ def write_version(
     signature_document: dict[str, Any],
     example: list[dict[str, Any]] | None = None,
     metrics: dict[str, Any] | None = None,
+    artifact_name: str = "model.onnx",
 ) -> Path:
     """A version folder as training writes it: metadata.json with checksums of every file."""
     folder = registry / name / str(version)
     folder.mkdir(parents=True)
-    contents = {"model.onnx": artifact}
+    contents = {artifact_name: artifact}
     if example is not None:
         contents["example.json"] = json.dumps(example).encode()
     files = {}
@@ -170,7 +171,7 @@ def write_version(
         "created_at": "2026-12-01T00:00:00Z",
         "metrics": metrics or {},
         "files": files,
-        "artifact": "model.onnx",
+        "artifact": artifact_name,
         "signature": signature_document,
     }
     (folder / "metadata.json").write_text(json.dumps(metadata))

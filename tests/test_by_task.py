@@ -106,3 +106,16 @@ def test_cards_of_imported_versions_show_their_eval_metrics(tabular_models: Tabu
     assert "Predicts spend" in markdown
     assert "Accuracy 0.9, macro F1 0.89" in classifier
     assert "city (string, may be missing)" in classifier
+
+
+def test_several_outputs_answer_a_list_of_values() -> None:
+    import orjson
+
+    from app.protocols.csv_codec import values_csv
+    from app.protocols.native_codec import value_body
+
+    values = np.array([[1.5, 2.0], [3.0, 4.25]])
+    body = orjson.loads(value_body("m", 1, values))
+    assert body["predictions"] == [{"value": [1.5, 2.0]}, {"value": [3.0, 4.25]}]
+    assert values_csv(values, ["low", "high"]) == b"low,high\n1.5,2.0\n3.0,4.25\n"
+    assert values_csv(values[:, :1], None) == b"value\n1.5\n3.0\n"

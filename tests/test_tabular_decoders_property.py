@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from app.errors import ServiceError
 from app.protocols.csv_codec import decode_csv
-from app.protocols.native_codec import decode_instances
+from app.protocols.native_request import decode_instances
 from app.protocols.tfserving import decode_predict
 from app.registry.signature import read_signature
 from tests.tabular_models import CLASSIFIER_COLUMNS, signature

@@ -11,7 +11,7 @@ import numpy.typing as npt
 from app.core.inputs import to_batch
 from app.registry.columns import from_records
 from app.registry.signature import Signature
-from app.registry.tensors import Columns
+from app.registry.tensors import Columns, MatrixColumns
 from app.schemas import Feature, InputSpec
 
 
@@ -38,7 +38,7 @@ def matrix_columns(signature: Signature, matrix: npt.NDArray[Any]) -> Columns:
     """A [n, width] matrix (pixels of one image column, or one number per column) as columns."""
     if signature.is_image:
         return {signature.inputs[0].name: matrix.reshape(len(matrix), -1)}
-    return {column.name: matrix[:, index] for index, column in enumerate(signature.inputs)}
+    return MatrixColumns(signature.names, matrix)
 
 
 def rows_to_columns(

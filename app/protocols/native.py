@@ -19,12 +19,12 @@ from app.protocols.multipart import file_parts
 from app.protocols.native_codec import (
     JSON_TYPE,
     PredictOptions,
-    decode_instances,
     error_reply,
     prediction_body,
     read_options,
     value_body,
 )
+from app.protocols.native_request import decode_instances
 from app.protocols.paths import resolve
 from app.protocols.routing import Call, DataRoute, Reply
 from app.registry.registry import LoadedModel

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from app.errors import InvalidInputError, PayloadTooLargeError
 from app.registry.signature import Column, Signature
-from app.registry.tensors import column_dtype
+from app.registry.tensors import Columns, MatrixColumns, column_dtype
 
 MAX_DETAILS = 10
 # Version 0 (no signature) bounded Iris-like features: far beyond any measurement, far below
@@ -60,8 +60,7 @@ def number_bound(signature: Signature, column: Column) -> float:
     """The largest magnitude a number of this column may have."""
     if signature.format_version == 0:
         return LEGACY_BOUND
-    tensor = next(t for t in signature.tensors if column.name in t.columns)
-    return FLOAT32_MAX if tensor.type == "float32" else math.inf
+    return FLOAT32_MAX if column.name in signature.float32_inputs else math.inf
 
 
 def _value_error(value: Any, column: Column, bound: float) -> str | None:
@@ -179,7 +178,10 @@ def _number_rows(rows: list[Any], signature: Signature) -> npt.NDArray[np.float6
         matrix = np.array(rows, dtype=np.float64)
     except OverflowError:  # an integer beyond float range
         return None
-    bound = min(number_bound(signature, column) for column in signature.inputs)
+    if signature.format_version == 0:
+        bound = LEGACY_BOUND
+    else:
+        bound = FLOAT32_MAX if signature.float32_inputs else math.inf
     if matrix.size <= SMALL_ARRAY:
         within = all(-bound <= value <= bound for value in matrix.ravel().tolist())
     else:
@@ -214,13 +216,13 @@ def from_columns(
 
 def from_records(
     rows: list[Any], signature: Signature, max_rows: int, where: str = "instances"
-) -> dict[str, npt.NDArray[Any]]:
+) -> Columns:
     """Rows (objects by column, or lists in signature order) -> the typed columns, checked."""
     check_rows(len(rows), max_rows)
     if signature.all_numbers:
         matrix = _number_rows(rows, signature)
         if matrix is not None:
-            return {name: matrix[:, index] for index, name in enumerate(signature.names)}
+            return MatrixColumns(signature.names, matrix)
     faults = Faults(where)
     table = []
     for index, row in enumerate(rows):

@@ -108,9 +108,15 @@ class Signature(BaseModel):
             raise ValueError("a regressor needs a value output")
         return self
 
-    @property
+    # Derived once per version (the signature never changes once loaded): a request reads them.
+    @cached_property
     def is_image(self) -> bool:
         return any(column.type == "image" for column in self.inputs)
+
+    @cached_property
+    def float32_inputs(self) -> frozenset[str]:
+        """The columns that feed a float32 tensor: their numbers must fit float32."""
+        return frozenset(name for t in self.tensors if t.type == "float32" for name in t.columns)
 
     @cached_property
     def names(self) -> list[str]:

@@ -3,7 +3,7 @@ the rows a version is checked and timed with at load (its stored example, else s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,27 @@ from app.registry.signature import Column, Signature, Tensor
 # name -> one array per signature input, all with n rows: numbers as float64 (NaN = missing),
 # int64, bool, text as an object array of str, an image as [n, pixels] float64.
 Columns = Mapping[str, npt.NDArray[Any]]
+
+
+class MatrixColumns(Mapping[str, npt.NDArray[Any]]):
+    """Columns that arrived side by side as one [n, k] matrix (JSON rows of numbers, V2's
+    tensor): each column is a view of it, and a tensor of exactly these columns is the matrix
+    itself, cast once (a one-row Iris request would spend more on the re-stacking)."""
+
+    def __init__(self, names: list[str], matrix: npt.NDArray[Any]) -> None:
+        self.names = names
+        self.matrix = matrix
+        self._index = {name: index for index, name in enumerate(names)}
+
+    def __getitem__(self, name: str) -> npt.NDArray[Any]:
+        return self.matrix[:, self._index[name]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
 
 DTYPES: dict[str, Any] = {
     "float32": np.float32,
@@ -32,12 +53,17 @@ def column_dtype(column: Column) -> Any:
 
 
 def _tensor(tensor: Tensor, columns: Columns) -> npt.NDArray[Any]:
-    parts = [columns[name] for name in tensor.columns]
     dtype = DTYPES[tensor.type]
-    if len(parts) == 1:
-        array = np.asarray(parts[0], dtype=dtype)
+    if isinstance(columns, MatrixColumns) and tensor.columns == columns.names:
+        array = columns.matrix.astype(dtype, copy=False)
+    elif len(tensor.columns) == 1:
+        array = np.asarray(columns[tensor.columns[0]], dtype=dtype)
     else:
-        array = np.column_stack(parts).astype(dtype, copy=False)
+        # Filled column by column: a few times quicker than np.column_stack for one row.
+        first = columns[tensor.columns[0]]
+        array = np.empty((len(first), len(tensor.columns)), dtype=dtype)
+        for index, name in enumerate(tensor.columns):
+            array[:, index] = columns[name]
     rows = len(array)
     if tensor.shape and list(array.shape[1:]) != tensor.shape:
         array = array.reshape(rows, *tensor.shape)
@@ -50,6 +76,8 @@ def to_tensors(signature: Signature, columns: Columns) -> dict[str, npt.NDArray[
 
 
 def rows_of(columns: Columns) -> int:
+    if isinstance(columns, MatrixColumns):
+        return len(columns.matrix)
     return len(next(iter(columns.values())))
 
 

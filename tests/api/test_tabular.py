@@ -136,7 +136,37 @@ def test_widening_gaps_and_unseen_categories_are_accepted(client: TestClient) ->
     assert len(response.json()["predictions"]) == 4
 
 
+def test_models_list_says_each_task(client: TestClient) -> None:
+    models = {m["name"]: m for m in client.get("/v1/models").json()["models"]}
+    assert models["churn"]["task"] == "classification" and models["spend"]["task"] == "regression"
+    assert models["spend"]["metrics"] == {"mae": 0.5, "rmse": 0.7, "r2": 0.98}
+
+
 def test_regressor_refuses_classifier_options(client: TestClient) -> None:
     row = {k: ROW[k] for k in REGRESSOR_COLUMNS}
     response = client.post(SPEND + "?top_k=1", json={"instances": [row]})
     assert response.status_code == 422 and "regressor" in response.json()["error"]["message"]
+
+
+def test_the_opt_in_pickle_serves_the_pipeline_itself(
+    tmp_path: Any, tabular_models: TabularModels, frame: Any
+) -> None:
+    """--keep-pickle: the scikit-learn pipeline, fed one column each (a DataFrame)."""
+    import io
+
+    import joblib
+
+    from tests.tabular_models import CLASSIFIER_COLUMNS, signature, write_version
+
+    buffer = io.BytesIO()
+    joblib.dump(tabular_models.classifier, buffer)
+    registry = tmp_path / "models"
+    document = signature(CLASSIFIER_COLUMNS, "classification")
+    rows = records(frame)
+    write_version(registry, "churn", 1, buffer.getvalue(), document, rows[:3], None, "model.joblib")
+    with make_client(registry, allow_pickle=True) as client:
+        response = client.post(CHURN, json={"instances": rows})
+    assert response.status_code == 200, response.text
+    got = [p["probabilities"]["yes"] for p in response.json()["predictions"]]
+    expected = tabular_models.classifier.predict_proba(frame)[:, 1]
+    np.testing.assert_allclose(got, expected, atol=1e-6)
