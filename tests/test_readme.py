@@ -29,6 +29,9 @@ SYNTAX = "a synopsis with optional [arguments], not a literal command; run in th
 DOCKER = "needs a Docker engine, a registry to push to or a cluster (scripts/docker-smoke.sh)"
 RAY = "installs Ray (~270 MB) and starts a two-node cluster (make ray-smoke)"
 BENCH = "the benchmark: minutes, and wrk"
+IMPORTED = (
+    "needs an imported regressor (python -m training import, issue 22); tests/api/test_tabular.py"
+)
 
 NOT_RUN: dict[str, str] = {
     "make serve MNIST_DIR=../shared/datasets/mnist": SETUP,
@@ -85,6 +88,11 @@ NOT_RUN: dict[str, str] = {
     "serve run deploy/ray/serve.yaml": RAY,
     "make ray-smoke": RAY,
     "make bench MNIST_DIR=../shared/datasets/mnist": BENCH,
+    (
+        "curl -s localhost:8000/v1/models/house-price/predict -H 'Content-Type: "
+        'application/json\' -d \'{"dataframe_records": [{"rooms": 3, "area": 72.5, '
+        '"district": null}]}\''
+    ): IMPORTED,
 }
 
 # Commands whose digits are read by a quick model from photos: compared with the digits masked
