@@ -75,7 +75,8 @@ class ModelInfo(ModelMetadata):
     shadow: list[dict[str, Any]] = Field(
         [],
         description="Running comparisons with shadow versions since the server started: rows "
-        "compared, label agreement, mean absolute probability difference, dropped.",
+        "compared, label agreement and mean absolute probability difference (classifiers) or "
+        "mean absolute and relative value difference (regressors), dropped, failed.",
     )
     model_version_status: list[VersionStatus] = Field(
         description="Every version of the model: AVAILABLE, or END with why it failed to load."

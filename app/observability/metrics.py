@@ -93,7 +93,8 @@ class Metrics:
         self.shadow_rows = Counter(
             "serving_shadow_rows_total",
             "Rows a shadow version scored after the answering version, by outcome: agree or "
-            "disagree (same label or not), dropped (the shadow queue was full).",
+            "disagree (same label or not), compared (regressors: see "
+            "serving_shadow_value_diff_total), dropped (the shadow queue was full).",
             ["model", "version", "shadow_version", "outcome"],
             registry=self.registry,
         )
