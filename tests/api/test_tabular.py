@@ -170,3 +170,20 @@ def test_the_opt_in_pickle_serves_the_pipeline_itself(
     got = [p["probabilities"]["yes"] for p in response.json()["predictions"]]
     expected = tabular_models.classifier.predict_proba(frame)[:, 1]
     np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_a_classifier_with_only_a_label_output_answers_its_labels(
+    tmp_path: Any, tabular_models: TabularModels, frame: Any
+) -> None:
+    from tests.tabular_models import CLASSIFIER_COLUMNS, signature, write_version
+
+    document = signature(CLASSIFIER_COLUMNS, "classification")
+    document["outputs"] = {"label": "label"}
+    registry = tmp_path / "models"
+    write_version(registry, "churn", 1, tabular_models.classifier_onnx, document, records(frame))
+    with make_client(registry) as client:
+        response = client.post(CHURN, json={"instances": records(frame)})
+    assert response.status_code == 200, response.text
+    predictions = response.json()["predictions"]
+    assert [p["label"] for p in predictions] == list(tabular_models.classifier.predict(frame))
+    assert all(p["probabilities"][p["label"]] == 1.0 for p in predictions)
