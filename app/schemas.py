@@ -43,9 +43,10 @@ class ModelMetadata(BaseModel):
     algorithm: str
     framework: str
     created_at: datetime
-    input: InputSpec
-    # A regressor (signature task "regression", written by python -m training import) has none.
-    class_labels: list[str] = []
+    # Versions with a `signature` (models/README.md) may leave these out: it says more. An
+    # imported regressor writes an empty list; a classifier's labels are checked by the signature.
+    input: InputSpec | None = None
+    class_labels: list[str] | None = None
     metrics: dict[str, Any]
     files: dict[str, FileDigest]
     artifact: str | None = Field(
@@ -83,7 +84,8 @@ class ModelInfo(ModelMetadata):
     shadow: list[dict[str, Any]] = Field(
         [],
         description="Running comparisons with shadow versions since the server started: rows "
-        "compared, label agreement, mean absolute probability difference, dropped.",
+        "compared, label agreement and mean absolute probability difference (classifiers) or "
+        "mean absolute and relative value difference (regressors), dropped, failed.",
     )
     model_version_status: list[VersionStatus] = Field(
         description="Every version of the model: AVAILABLE, or END with why it failed to load."
@@ -112,6 +114,9 @@ class ModelSummary(BaseModel):
     metrics: dict[str, Any] = Field({}, description="Headline metrics of the latest version.")
     labels: dict[str, dict[str, Any]] = Field(
         {}, description="Labels (production, ...): unpinned requests go to production."
+    )
+    task: Literal["classification", "regression"] | None = Field(
+        None, description="What the latest version answers: class labels, or values."
     )
 
 

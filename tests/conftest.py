@@ -6,12 +6,16 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.tabular_models import TabularModels
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -68,3 +72,12 @@ def client(quick_registry: Path) -> Iterator[TestClient]:
     settings = Settings(models_dir=quick_registry, reload_interval_seconds=0)
     with TestClient(create_app(settings)) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def tabular_models(tmp_path_factory: pytest.TempPathFactory) -> TabularModels:
+    """A registry of imported-style models: churn (text, integer and float columns with gaps,
+    a classifier) and spend (a regressor), with their scikit-learn originals."""
+    from tests.tabular_models import build  # scikit-learn and skl2onnx: only when used
+
+    return build(tmp_path_factory.mktemp("tabular") / "models")

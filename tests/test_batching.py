@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.core.batching import Batchers
-from app.runtimes.base import Array, Batch, Runtime
+from app.runtimes.base import Outputs, Runtime, Tensors
 from app.runtimes.onnx import OnnxRuntime
 from tests.helpers import IRIS_ROW, make_client
 
@@ -19,15 +19,20 @@ class CountingRuntime:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.input_names = runtime.input_names
+        self.output_names = runtime.output_names
         self.calls: list[int] = []
 
-    def predict_proba(self, batch: Batch) -> Array:
-        self.calls.append(len(batch))
-        return self.runtime.predict_proba(batch)
+    def run(self, inputs: Tensors) -> Outputs:
+        self.calls.append(len(next(iter(inputs.values()))))
+        return self.runtime.run(inputs)
 
 
 class FailingRuntime:
-    def predict_proba(self, batch: Batch) -> Array:
+    input_names = ["input"]
+    output_names = ["probabilities"]
+
+    def run(self, inputs: Tensors) -> Outputs:
         raise ValueError("model failed")
 
 
@@ -43,10 +48,19 @@ def _requests(count: int) -> list[np.ndarray]:
     return [rng.uniform(0.1, 7.0, size=(1 + i % 3, 4)) for i in range(count)]
 
 
+def _inputs(runtime: Runtime, rows: np.ndarray) -> dict[str, np.ndarray]:
+    return {runtime.input_names[0]: rows.astype(np.float32)}
+
+
+def _probabilities(runtime: Runtime, rows: np.ndarray) -> np.ndarray:
+    return runtime.run(_inputs(runtime, rows))["probabilities"]
+
+
 async def _concurrently(
     batchers: Batchers, runtime: Runtime, requests: list[np.ndarray]
-) -> list[Array]:
-    return await asyncio.gather(*(batchers.predict_proba(runtime, rows) for rows in requests))
+) -> list[np.ndarray]:
+    calls = (batchers.run(runtime, _inputs(runtime, rows)) for rows in requests)
+    return [outputs["probabilities"] for outputs in await asyncio.gather(*calls)]
 
 
 def test_concurrent_requests_share_calls_and_get_their_own_rows(runtime: CountingRuntime) -> None:
@@ -55,7 +69,7 @@ def test_concurrent_requests_share_calls_and_get_their_own_rows(runtime: Countin
     assert len(runtime.calls) < len(requests)  # coalesced
     assert sum(runtime.calls) == sum(len(rows) for rows in requests)
     for rows, got in zip(requests, results, strict=True):
-        np.testing.assert_allclose(got, runtime.runtime.predict_proba(rows), atol=1e-12)
+        np.testing.assert_allclose(got, _probabilities(runtime.runtime, rows), atol=1e-12)
 
 
 def test_batches_never_exceed_max_batch_size(runtime: CountingRuntime) -> None:
@@ -80,7 +94,7 @@ def test_batching_off_calls_the_runtime_once_per_request(runtime: CountingRuntim
 def test_a_failing_batch_fails_each_of_its_requests() -> None:
     async def run() -> list[object]:
         batchers = Batchers(True, 64, 50.0)
-        calls = (batchers.predict_proba(FailingRuntime(), rows) for rows in _requests(4))
+        calls = (batchers.run(FailingRuntime(), {"input": rows}) for rows in _requests(4))
         return await asyncio.gather(*calls, return_exceptions=True)
 
     assert all(isinstance(result, ValueError) for result in asyncio.run(run()))

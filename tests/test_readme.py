@@ -32,6 +32,9 @@ SYNTAX = "a synopsis with optional [arguments], not a literal command; run in th
 DOCKER = "needs a Docker engine, a registry to push to or a cluster (scripts/docker-smoke.sh)"
 RAY = "installs Ray (~270 MB) and starts a two-node cluster (make ray-smoke)"
 BENCH = "the benchmark: minutes, and wrk"
+IMPORTED = (
+    "needs an imported regressor (python -m training import); tests/api/test_tabular.py"
+)
 
 NOT_RUN: dict[str, str] = {
     "make serve": SETUP,
@@ -100,6 +103,11 @@ NOT_RUN: dict[str, str] = {
     "serve run deploy/ray/serve.yaml": RAY,
     "make ray-smoke": RAY,
     "make bench": BENCH,
+    (
+        "curl -s localhost:8000/v1/models/house-price/predict -H 'Content-Type: "
+        'application/json\' -d \'{"dataframe_records": [{"rooms": 3, "area": 72.5, '
+        '"district": null}]}\''
+    ): IMPORTED,
 }
 
 # Commands whose digits are read by a quick model from photos: compared with the digits masked

@@ -42,11 +42,12 @@ async def get_card(
     confusion matrix, training and testing error, cost (with the serving cost from the
     dataset's comparison when it was compared), limitations and provenance; generated from
     metadata.json. Markdown unless the client accepts application/json."""
-    metadata = registry.get(name, version).metadata
+    loaded = registry.get(name, version)
+    metadata = loaded.metadata
     row = None
     if _named(metadata.dataset):
         row = row_of(settings.models_dir, metadata.dataset, name, version, settings.allow_symlinks)
-    card = build_card(metadata, row)
+    card = build_card(metadata, loaded.signature, row)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(card)
     return Response(render_markdown(card), media_type="text/markdown; charset=utf-8")

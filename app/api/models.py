@@ -39,7 +39,7 @@ PlotName = Annotated[
         description="confusion_matrix, decision_regions (Iris) or training_history (Keras)",
     ),
 ]
-HEADLINE_METRICS = ("accuracy", "macro_f1", "cv_accuracy", "test_samples")
+HEADLINE_METRICS = ("accuracy", "macro_f1", "cv_accuracy", "test_samples", "mae", "rmse", "r2")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "Unknown model or version"},
@@ -64,7 +64,8 @@ def summarize(name: str, registry: ModelRegistry) -> ModelSummary:
             latest_version=None,
             failed_versions=failed,
         )
-    latest = versions[max(versions)].metadata
+    newest = versions[max(versions)]
+    latest = newest.metadata
     return ModelSummary(
         name=name,
         status="ready",
@@ -78,6 +79,7 @@ def summarize(name: str, registry: ModelRegistry) -> ModelSummary:
         class_labels=latest.class_labels,
         metrics={k: latest.metrics[k] for k in HEADLINE_METRICS if k in latest.metrics},
         labels=_labels(name, registry),
+        task=newest.signature.task,
     )
 
 

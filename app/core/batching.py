@@ -7,15 +7,15 @@ import time
 import weakref
 from dataclasses import dataclass
 
-import numpy as np
-
-from app.runtimes.base import Array, Batch, Runtime
+from app.registry.tensors import join, rows_of
+from app.runtimes.base import Outputs, Runtime, Tensors
 
 
 @dataclass
 class _Waiting:
-    rows: Batch
-    future: asyncio.Future[Array]
+    tensors: Tensors
+    rows: int
+    future: asyncio.Future[Outputs]
 
 
 class Batcher:
@@ -37,11 +37,12 @@ class Batcher:
         self._rows = 0
         self._running = False
 
-    async def predict_proba(self, rows: Batch) -> Array:
-        """This request's probabilities, in the order of its rows."""
-        future: asyncio.Future[Array] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Waiting(rows, future))
-        self._rows += len(rows)
+    async def run(self, tensors: Tensors) -> Outputs:
+        """This request's outputs, in the order of its rows."""
+        future: asyncio.Future[Outputs] = asyncio.get_running_loop().create_future()
+        rows = rows_of(tensors)
+        self._queue.append(_Waiting(tensors, rows, future))
+        self._rows += rows
         if not self._running:
             self._running = True
             asyncio.get_running_loop().create_task(self._run())
@@ -59,10 +60,10 @@ class Batcher:
         """The oldest requests, up to `max_batch_size` rows (always at least one request)."""
         taken: list[_Waiting] = []
         rows = 0
-        while self._queue and (not taken or rows + len(self._queue[0].rows) <= self._max_rows):
+        while self._queue and (not taken or rows + self._queue[0].rows <= self._max_rows):
             waiting = self._queue.pop(0)
             taken.append(waiting)
-            rows += len(waiting.rows)
+            rows += waiting.rows
         self._rows -= rows
         return taken
 
@@ -79,7 +80,7 @@ class Batcher:
             runtime = self._runtime()
             if runtime is None:
                 raise RuntimeError("the model version was unloaded while requests waited")
-            probabilities = runtime.predict_proba(np.concatenate([w.rows for w in batch]))
+            outputs = runtime.run(join([waiting.tensors for waiting in batch]))
         except Exception as exc:  # every request of the batch gets the runtime's error
             for waiting in batch:
                 if not waiting.future.done():
@@ -87,9 +88,9 @@ class Batcher:
             return
         start = 0
         for waiting in batch:
-            end = start + len(waiting.rows)
+            end = start + waiting.rows
             if not waiting.future.done():  # a cancelled request (client gone) is skipped
-                waiting.future.set_result(probabilities[start:end])
+                waiting.future.set_result({k: v[start:end] for k, v in outputs.items()})
             start = end
 
 
@@ -102,11 +103,11 @@ class Batchers:
         self._max_latency_ms = max_latency_ms
         self._batchers: weakref.WeakKeyDictionary[Runtime, Batcher] = weakref.WeakKeyDictionary()
 
-    async def predict_proba(self, runtime: Runtime, rows: Batch) -> Array:
+    async def run(self, runtime: Runtime, tensors: Tensors) -> Outputs:
         if not self.enabled:
-            return runtime.predict_proba(rows)
+            return runtime.run(tensors)
         batcher = self._batchers.get(runtime)
         if batcher is None:
             batcher = Batcher(runtime, self._max_batch_size, self._max_latency_ms)
             self._batchers[runtime] = batcher
-        return await batcher.predict_proba(rows)
+        return await batcher.run(tensors)

@@ -12,9 +12,11 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from app.core.batching import Batchers
 from app.core.compute import Compute
@@ -22,8 +24,10 @@ from app.core.shadow import Shadows
 from app.errors import PayloadTooLargeError
 from app.imaging.uploads import preprocess_all, probe_all
 from app.observability.metrics import Metrics
+from app.registry import outputs as roles
 from app.registry.registry import LoadedModel, ModelRegistry
-from app.runtimes.base import Array, Batch
+from app.registry.tensors import Columns, join, rows_of, take, to_tensors
+from app.runtimes.base import Array, Outputs
 from app.settings import Settings
 
 T = TypeVar("T")
@@ -68,10 +72,40 @@ class Target:
 
 @dataclass(frozen=True)
 class Prediction:
-    """One version's class probabilities for each row of a batch, in order."""
+    """One version's outputs for each row of a batch, in order, and what they mean by its
+    signature: a classifier's probabilities and class indices, a regressor's values."""
 
     model: LoadedModel
-    probabilities: Array
+    outputs: Outputs
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.model.signature.task == "classification"
+
+    @cached_property
+    def probabilities(self) -> npt.NDArray[np.float64]:
+        """[n, classes], in the order of the signature's class labels."""
+        return roles.probabilities(self.model.signature, self.outputs)
+
+    @cached_property
+    def class_indices(self) -> npt.NDArray[np.int64]:
+        return np.asarray(self.probabilities.argmax(axis=1), dtype=np.int64)
+
+    @property
+    def labels(self) -> list[str]:
+        """The class labels (empty for a regressor)."""
+        classes = self.model.signature.classes
+        return classes.labels if classes is not None else []
+
+    @cached_property
+    def values(self) -> npt.NDArray[np.float64]:
+        """A regressor's [n, outputs] values."""
+        return roles.values(self.model.signature, self.outputs)
+
+
+def run_columns(model: LoadedModel, columns: Columns) -> Outputs:
+    """The version's outputs for a batch of columns, in the calling thread."""
+    return model.runtime.run(to_tensors(model.signature, columns))
 
 
 class DataPlane:
@@ -122,7 +156,7 @@ class DataPlane:
             return await self.compute.in_thread(function, *args)
         return function(*args)
 
-    async def images(self, payloads: list[bytes]) -> Batch:
+    async def images(self, payloads: list[bytes]) -> Array:
         """Uploaded images -> a (n, 784) batch of MNIST-style digits. Headers are checked first,
         against the per-image and per-request pixel limits, before any image is decoded."""
         numbered = len(payloads) > 1
@@ -154,30 +188,37 @@ class DataPlane:
     async def predict(
         self,
         target: Target,
-        batch: Batch,
+        columns: Columns,
         after: list[Callable[[], None]] | None = None,
     ) -> Prediction:
-        """The model's probabilities for every row; counted in the metrics. With a shadow, its
-        comparison is appended to `after`, the work started once the response is sent."""
+        """The version's outputs for every row of `columns` (one array per signature input),
+        counted in the metrics. With a shadow, its comparison is appended to `after`, the work
+        started once the response is sent."""
         model, shadow = target.model, target.shadow
         started = time.perf_counter()  # with batching, the wait for the batch is included
-        runtime, rows = model.runtime, len(batch)
+        rows = rows_of(columns)
         if model.cost.estimate(rows) <= INLINE_SECONDS:
-            probabilities = await self.batchers.predict_proba(runtime, batch)
+            tensors = to_tensors(model.signature, columns)
+            outputs = await self.batchers.run(model.runtime, tensors)
         else:
             step = max(1, int(CHUNK_SECONDS / max(model.cost.row_seconds, 1e-9)))
             parts = await all_or_none(
-                self.compute.in_thread(runtime.predict_proba, batch[i : i + step])
+                self.compute.in_thread(run_columns, model, take(columns, i, i + step))
                 for i in range(0, rows, step)
             )
-            probabilities = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            outputs = join(parts)
+        prediction = Prediction(model, outputs)
         name = model.metadata.name
         self.metrics.observe_predict(name, time.perf_counter() - started)
-        labels = model.metadata.class_labels
-        winners = np.bincount(probabilities.argmax(axis=1), minlength=len(labels)).tolist()
-        for index, count in enumerate(winners):
-            if count:  # one counter update per label, not per row
-                self.metrics.count_predictions(name, labels[index], count)
+        if prediction.is_classifier:
+            labels = prediction.labels
+            winners = np.bincount(prediction.class_indices, minlength=len(labels)).tolist()
+            for index, count in enumerate(winners):
+                if count:  # one counter update per label, not per row
+                    self.metrics.count_predictions(name, labels[index], count)
+        else:
+            version = model.metadata.version
+            self.metrics.observe_values(name, version, prediction.values)
         if shadow is not None and after is not None:
-            after.append(lambda: self.shadows.submit(model, shadow, batch, probabilities))
-        return Prediction(model, probabilities)
+            after.append(lambda: self.shadows.submit(model, shadow, columns, prediction.outputs))
+        return prediction

@@ -1,7 +1,8 @@
 """Shadow traffic: a label's shadow version scores the rows the answering version scored,
 after the response has been sent, off the request path and within a budget of queued rows
 (beyond it, a comparison is dropped and counted). What it measures: how often the two agree
-on the label, and their mean absolute probability difference, per pair of versions."""
+on the label and their mean absolute probability difference (classifiers), or their mean
+absolute and relative difference of values (regressors), per pair of versions."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from app.runtimes.base import Array, Batch, Runtime
+from app.registry import outputs as roles
+from app.registry.tensors import Columns, join, rows_of, to_tensors
+from app.runtimes.base import Outputs
 
 if TYPE_CHECKING:
     from app.observability.metrics import Metrics
@@ -42,16 +45,28 @@ class Agreement:
     rows: int = 0
     agreed: int = 0
     abs_diff_sum: float = 0.0
+    rel_diff_sum: float = 0.0
     dropped: int = 0
     failed: int = 0
+    regression: bool = False
+
+    def _mean(self, total: float) -> float | None:
+        return round(total / self.rows, 6) if self.rows else None
 
     def summary(self) -> dict[str, Any]:
+        if self.regression:
+            measures = {
+                "mean_abs_value_diff": self._mean(self.abs_diff_sum),
+                "mean_rel_value_diff": self._mean(self.rel_diff_sum),
+            }
+        else:
+            measures = {
+                "agreement": self._mean(self.agreed),
+                "mean_abs_probability_diff": self._mean(self.abs_diff_sum),
+            }
         return {
             "rows_compared": self.rows,
-            "agreement": round(self.agreed / self.rows, 6) if self.rows else None,
-            "mean_abs_probability_diff": round(self.abs_diff_sum / self.rows, 6)
-            if self.rows
-            else None,
+            **measures,
             "dropped": self.dropped,
             "failed": self.failed,
         }
@@ -60,8 +75,8 @@ class Agreement:
 class _Job(NamedTuple):  # one per shadowed request: a tuple is the cheapest to make
     answered: LoadedModel
     shadow: LoadedModel
-    batch: Batch
-    probabilities: Array
+    columns: Columns
+    outputs: Outputs
 
 
 def _lower_priority() -> None:
@@ -70,12 +85,27 @@ def _lower_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SHADOW_NICE)
 
 
-def compare(shadow: Runtime, batch: Batch, answered: Array) -> tuple[int, float]:
-    """The shadow's scores of `batch` against the answered probabilities: the rows whose label
-    agrees, and the sum over rows of the mean absolute probability difference."""
-    scores = shadow.predict_proba(batch)
-    agreed = int(np.count_nonzero(answered.argmax(axis=1) == scores.argmax(axis=1)))
-    return agreed, float(np.abs(answered - scores).mean(axis=1).sum())
+class Compared(NamedTuple):
+    agreed: int  # rows with the same label (classifiers)
+    abs_diff: float  # sum over rows of the mean absolute probability (or value) difference
+    rel_diff: float  # regressors: sum over rows of the mean relative value difference
+
+
+def compare(
+    answered: LoadedModel, shadow: LoadedModel, columns: Columns, given: Outputs
+) -> Compared:
+    """The shadow's outputs for the rows against what the answering version answered."""
+    theirs = shadow.runtime.run(to_tensors(shadow.signature, columns))
+    if answered.signature.task == "regression":
+        ours = roles.values(answered.signature, given)
+        other = roles.values(shadow.signature, theirs)
+        gap = np.abs(ours - other)
+        relative = gap / np.maximum(np.abs(ours), np.finfo(np.float64).tiny)
+        return Compared(0, float(gap.mean(axis=1).sum()), float(relative.mean(axis=1).sum()))
+    ours = roles.probabilities(answered.signature, given)
+    scores = roles.probabilities(shadow.signature, theirs)
+    agreed = int(np.count_nonzero(ours.argmax(axis=1) == scores.argmax(axis=1)))
+    return Compared(agreed, float(np.abs(ours - scores).mean(axis=1).sum()), 0.0)
 
 
 def _chunks(jobs: list[_Job]) -> Iterator[tuple[list[_Job], int]]:
@@ -84,11 +114,11 @@ def _chunks(jobs: list[_Job]) -> Iterator[tuple[list[_Job], int]]:
     chunk: list[_Job] = []
     rows = 0
     for job in jobs:
-        if chunk and rows + len(job.batch) > MAX_ROWS_AT_ONCE:
+        if chunk and rows + rows_of(job.columns) > MAX_ROWS_AT_ONCE:
             yield chunk, rows
             chunk, rows = [], 0
         chunk.append(job)
-        rows += len(job.batch)
+        rows += rows_of(job.columns)
     if chunk:
         yield chunk, rows
 
@@ -109,14 +139,15 @@ class Shadows:
 
     def _stats(self, answered: LoadedModel, shadow: LoadedModel) -> Agreement:
         key = (answered.metadata.name, answered.metadata.version, shadow.metadata.version)
-        return self.stats.setdefault(key, Agreement())
+        regression = answered.signature.task == "regression"
+        return self.stats.setdefault(key, Agreement(regression=regression))
 
     def submit(
-        self, answered: LoadedModel, shadow: LoadedModel, batch: Batch, probabilities: Array
+        self, answered: LoadedModel, shadow: LoadedModel, columns: Columns, outputs: Outputs
     ) -> None:
         """Queue a comparison (called once the response is sent); dropped when the queue
         already holds its budget of rows."""
-        rows = len(batch)
+        rows = rows_of(columns)
         if self._wake is None or self.queued_rows + rows > self.max_queued_rows:
             self._stats(answered, shadow).dropped += 1
             self.metrics.count_shadow(
@@ -128,7 +159,7 @@ class Shadows:
             )
             return
         self.queued_rows += rows
-        self._pending.append(_Job(answered, shadow, batch, probabilities))
+        self._pending.append(_Job(answered, shadow, columns, outputs))
         if len(self._pending) == 1:
             self._wake.set()
 
@@ -171,11 +202,11 @@ class Shadows:
         try:
             # Joined here, at the event loop's priority: the nice-19 thread should hold the GIL
             # as little as possible (the model call releases it), or the loop waits on it.
-            batch = np.concatenate([job.batch for job in jobs])
-            answers = np.concatenate([job.probabilities for job in jobs])
+            columns = join([job.columns for job in jobs])
+            answers = join([job.outputs for job in jobs])
             assert self._thread is not None
-            future = self._thread.submit(compare, shadow.runtime, batch, answers)
-            agreed, diff = await asyncio.wrap_future(future)
+            future = self._thread.submit(compare, answered, shadow, columns, answers)
+            compared = await asyncio.wrap_future(future)
         except Exception:  # a shadow that fails must not stop the comparisons
             logger.exception("shadow %s failed", shadow.metadata.name)
             stats.failed += len(jobs)
@@ -188,11 +219,18 @@ class Shadows:
             shadow.metadata.version,
         )
         stats.rows += rows
-        stats.agreed += agreed
-        stats.abs_diff_sum += diff
-        self.metrics.count_shadow(name, version, other, "agree", agreed)
-        self.metrics.count_shadow(name, version, other, "disagree", rows - agreed)
-        self.metrics.shadow_diff(name, version, other, diff)
+        stats.agreed += compared.agreed
+        stats.abs_diff_sum += compared.abs_diff
+        stats.rel_diff_sum += compared.rel_diff
+        if stats.regression:
+            self.metrics.count_shadow(name, version, other, "compared", rows)
+            self.metrics.shadow_value_diff(
+                name, version, other, compared.abs_diff, compared.rel_diff
+            )
+        else:
+            self.metrics.count_shadow(name, version, other, "agree", compared.agreed)
+            self.metrics.count_shadow(name, version, other, "disagree", rows - compared.agreed)
+            self.metrics.shadow_diff(name, version, other, compared.abs_diff)
 
     def summary(self, name: str) -> list[dict[str, Any]]:
         """The running comparisons of a model's versions with their shadows."""

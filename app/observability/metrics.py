@@ -11,10 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# A regressor's values may be of any scale: powers of ten on both sides of zero.
+_POWERS = tuple(10.0**p for p in range(-2, 7))
+SMALL_BATCH = 64
+VALUE_BUCKETS = (*(-b for b in reversed(_POWERS)), 0.0, *_POWERS)
 
 
 class _Children:
@@ -87,7 +93,8 @@ class Metrics:
         self.shadow_rows = Counter(
             "serving_shadow_rows_total",
             "Rows a shadow version scored after the answering version, by outcome: agree or "
-            "disagree (same label or not), dropped (the shadow queue was full).",
+            "disagree (same label or not), compared (regressors: see "
+            "serving_shadow_value_diff_total), dropped (the shadow queue was full).",
             ["model", "version", "shadow_version", "outcome"],
             registry=self.registry,
         )
@@ -98,6 +105,21 @@ class Metrics:
             ["model", "version", "shadow_version"],
             registry=self.registry,
         )
+        self.shadow_value_diff_total = Counter(
+            "serving_shadow_value_diff_total",
+            "Regressors: sum over compared rows of the mean absolute (kind=abs) and relative "
+            "(kind=rel) difference between a version's values and its shadow's.",
+            ["model", "version", "shadow_version", "kind"],
+            registry=self.registry,
+        )
+        self.predicted_values = Histogram(
+            "serving_predicted_values",
+            "Regressors: the values predicted, by model and version.",
+            ["model", "version"],
+            buckets=VALUE_BUCKETS,
+            registry=self.registry,
+        )
+        self._values = _Children(self.predicted_values)
         self._requests = _Children(self.requests)
         self._latency = _Children(self.latency)
         self._predict_latency = _Children(self.predict_latency)
@@ -131,3 +153,27 @@ class Metrics:
 
     def shadow_diff(self, model: str, version: int, shadow_version: int, total: float) -> None:
         self.shadow_abs_diff.labels(model, str(version), str(shadow_version)).inc(total)
+
+    def shadow_value_diff(
+        self, model: str, version: int, shadow_version: int, absolute: float, relative: float
+    ) -> None:
+        labels = (model, str(version), str(shadow_version))
+        self.shadow_value_diff_total.labels(*labels, "abs").inc(absolute)
+        self.shadow_value_diff_total.labels(*labels, "rel").inc(relative)
+
+    def observe_values(self, model: str, version: int, values: npt.NDArray[np.float64]) -> None:
+        """A regressor's predicted values (every output of every row), counted per bucket with
+        numpy: observe() per value cost ~1 us each, 0.1 s for a 100,000-row CSV body."""
+        child = self._values(model, str(version))
+        if values.size <= SMALL_BATCH:
+            for value in values.ravel().tolist():
+                child.observe(value)
+            return
+        # prometheus_client keeps per-bucket (not cumulative) counts: a value lands in the
+        # first bucket whose upper bound is at least the value, as observe() does.
+        bounds = np.asarray(child._upper_bounds)
+        counts = np.bincount(np.searchsorted(bounds, values.ravel()), minlength=len(bounds))
+        for bucket, count in zip(child._buckets, counts.tolist(), strict=True):
+            if count:
+                bucket.inc(count)
+        child._sum.inc(float(values.sum()))

@@ -6,20 +6,25 @@ rendered in the one error shape by native_codec.error_reply.
 
 from __future__ import annotations
 
+from typing import Any
+
+from app.core.columns import matrix_columns
 from app.core.dataplane import DataPlane, Prediction, Target
 from app.errors import InvalidRequestError, UnsupportedInputError, UnsupportedMediaTypeError
 from app.front.asgi import header, media_type
 from app.imaging.preprocess import MEDIA_TYPES, digits_png
 from app.protocols import native_docs
+from app.protocols.csv_codec import CSV_TYPE, classes_csv, decode_csv, values_csv
 from app.protocols.multipart import file_parts
 from app.protocols.native_codec import (
     JSON_TYPE,
     PredictOptions,
-    decode_instances,
     error_reply,
     prediction_body,
     read_options,
+    value_body,
 )
+from app.protocols.native_request import decode_instances
 from app.protocols.paths import resolve
 from app.protocols.routing import Call, DataRoute, Reply
 from app.registry.registry import LoadedModel
@@ -28,38 +33,76 @@ RAW_IMAGE_TYPES = frozenset((*MEDIA_TYPES, "application/octet-stream"))
 
 
 def _options(call: Call, model: LoadedModel) -> PredictOptions:
-    return read_options(call.scope.get("query_string", b""), len(model.metadata.class_labels))
-
-
-def _reply(prediction: Prediction, options: PredictOptions) -> Reply:
-    metadata = prediction.model.metadata
-    body = prediction_body(
-        metadata.name, metadata.version, metadata.class_labels, prediction.probabilities, options
+    classes = model.signature.classes
+    return read_options(
+        call.scope.get("query_string", b""), len(classes.labels) if classes else None
     )
-    return Reply(200, body, [JSON_TYPE, (b"x-model-version", str(metadata.version).encode())])
+
+
+def wants_csv(call: Call) -> bool:
+    """Whether the client asks for CSV: text/csv named in Accept before any JSON type."""
+    accept = (header(call.scope, b"accept") or b"").decode("latin-1").lower()
+    for item in accept.split(","):
+        kind = item.split(";")[0].strip()
+        if kind == "text/csv":
+            return True
+        if kind in ("application/json", "application/*", "*/*") or kind.endswith("+json"):
+            return False
+    return False
+
+
+def _reply(prediction: Prediction, options: PredictOptions, as_csv: bool = False) -> Reply:
+    metadata = prediction.model.metadata
+    version = (b"x-model-version", str(metadata.version).encode())
+    if as_csv:
+        if prediction.is_classifier:
+            body = classes_csv(prediction.labels, prediction.probabilities, options.probabilities)
+        else:
+            body = values_csv(prediction.values, prediction.model.signature.targets)
+        return Reply(200, body, [CSV_TYPE, version])
+    if prediction.is_classifier:
+        body = prediction_body(
+            metadata.name, metadata.version, prediction.labels, prediction.probabilities, options
+        )
+    else:
+        body = value_body(metadata.name, metadata.version, prediction.values)
+    return Reply(200, body, [JSON_TYPE, version])
 
 
 async def predict(plane: DataPlane, call: Call) -> Reply:
-    """{"instances": [...]} -> one prediction per row, in order."""
+    """A JSON body ({"instances": [...]}, {"inputs": {...}}, MLflow's dataframe_split or
+    dataframe_records) or a text/csv body -> one prediction per row, in order; as CSV when
+    the client accepts text/csv."""
     declared = media_type(call.scope)
-    if declared != "application/json" and not declared.endswith("+json"):
+    if declared == "text/csv":
+        decoder: Any = decode_csv
+    elif declared == "application/json" or declared.endswith("+json"):
+        decoder = decode_instances
+    else:
         raise UnsupportedMediaTypeError(
             f"Content type '{declared or 'none'}' is not accepted: send application/json "
-            'like {"instances": [[...]]}, or images to the /predict/image route.'
+            'like {"instances": [[...]]}, text/csv with a header row, or images to the '
+            "/predict/image route."
         )
     target = resolve(plane, call)
     model = target.model
     options = _options(call, model)
-    spec, limit = model.metadata.input, plane.settings.max_batch_rows
-    batch = await plane.decode(len(call.body), decode_instances, call.body, spec, limit)
-    return _reply(await plane.predict(target, batch, call.after), options)
+    as_csv = wants_csv(call)
+    if as_csv and options.top_k is not None:
+        raise InvalidRequestError(
+            "query.top_k: not available with Accept: text/csv (every class is a column)",
+            [{"loc": ["query", "top_k"], "message": "not available with text/csv"}],
+        )
+    limit = plane.settings.max_batch_rows
+    columns = await plane.decode(len(call.body), decoder, call.body, model.signature, limit)
+    return _reply(await plane.predict(target, columns, call.after), options, as_csv)
 
 
 def _image_model(plane: DataPlane, call: Call) -> Target:
     """The version the path names, if its model takes images."""
     target = resolve(plane, call)
     model = target.model
-    if model.metadata.input.kind != "image":
+    if not model.signature.is_image:
         raise UnsupportedInputError(
             f"Model '{model.metadata.name}' takes tabular rows, not images: "
             f"POST JSON to /v1/models/{model.metadata.name}/predict."
@@ -88,8 +131,9 @@ async def predict_image(plane: DataPlane, call: Call) -> Reply:
     """Images, as multipart `file` parts or one raw body -> one prediction per image."""
     target = _image_model(plane, call)
     options = _options(call, target.model)
-    batch = await plane.images(await _image_payloads(plane, call))
-    return _reply(await plane.predict(target, batch, call.after), options)
+    digits = await plane.images(await _image_payloads(plane, call))
+    columns = matrix_columns(target.model.signature, digits)
+    return _reply(await plane.predict(target, columns, call.after), options)
 
 
 async def preprocess_image(plane: DataPlane, call: Call) -> Reply:

@@ -1,4 +1,5 @@
-"""The native dialect's bodies: {"instances": [...]} in, predictions and errors out.
+"""The native dialect's bodies: JSON read, predictions and errors out (the request forms:
+app/protocols/native_request.py).
 
 Pure functions of bytes and arrays, importable without the model runtimes: large bodies are
 decoded in a worker process (app/core/compute.py).
@@ -16,10 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from app.core.inputs import to_batch
 from app.errors import BadRequestError, InvalidRequestError, ServiceError
 from app.protocols.routing import Reply
-from app.schemas import InputSpec
 
 # Error bodies stay small whatever the request held: what is echoed back is capped.
 MAX_MESSAGE_CHARS = 500
@@ -57,26 +56,6 @@ def read_json(body: bytes) -> Any:
         ) from exc
 
 
-def decode_instances(body: bytes, spec: InputSpec, max_rows: int) -> npt.NDArray[np.float64]:
-    """A predict body -> the (rows, n_features) batch the model takes."""
-    document = read_json(body)
-    instances = document.get("instances") if type(document) is dict else None
-    if type(instances) is not list or not instances:
-        raise InvalidRequestError(
-            'body.instances: the body must be a JSON object like {"instances": [[...], ...]} '
-            "with one or more rows.",
-            [{"loc": ["body", "instances"], "message": "a non-empty list of rows is required"}],
-        )
-    if len(document) > 1:  # a misspelt option must not be silently ignored
-        unknown = next(key for key in document if key != "instances")
-        raise InvalidRequestError(
-            f"body.{_echo(unknown)}: unknown field; the body takes only 'instances' (options "
-            "go in the query: ?top_k=3, ?probabilities=false).",
-            [{"loc": ["body", unknown], "message": "unknown field"}],
-        )
-    return to_batch(instances, spec, max_rows)
-
-
 @dataclass(frozen=True)
 class PredictOptions:
     """What a predict request asks of each prediction, from its query string."""
@@ -91,12 +70,13 @@ QUERY_NAMES = ("top_k", "probabilities")
 
 def _query_error(name: str, message: str) -> InvalidRequestError:
     return InvalidRequestError(
-        f"query.{_echo(name)}: {message}", [{"loc": ["query", name], "message": message}]
+        f"query.{echo(name)}: {message}", [{"loc": ["query", name], "message": message}]
     )
 
 
-def read_options(query: bytes, n_classes: int) -> PredictOptions:
-    """The options of a predict query string; 422 for an unknown, repeated or bad parameter."""
+def read_options(query: bytes, n_classes: int | None) -> PredictOptions:
+    """The options of a predict query string; 422 for an unknown, repeated or bad parameter
+    (`n_classes` None: a regressor, which takes none)."""
     if not query:
         return DEFAULT_OPTIONS
     try:
@@ -109,11 +89,13 @@ def read_options(query: bytes, n_classes: int) -> PredictOptions:
             raise _query_error(name, "unknown parameter; predict takes top_k and probabilities")
         if name in seen:
             raise _query_error(name, "given more than once")
+        if n_classes is None:
+            raise _query_error(name, "a regressor's predictions take no options")
         seen[name] = value
     top_k = None
     if "top_k" in seen:
         text = seen["top_k"]
-        if not (text.isascii() and text.isdigit() and 1 <= int(text) <= n_classes):
+        if not (text.isascii() and text.isdigit() and 1 <= int(text) <= (n_classes or 0)):
             raise _query_error("top_k", f"must be an integer from 1 to {n_classes}")
         top_k = int(text)
     probabilities = seen.get("probabilities", "true").lower()
@@ -122,7 +104,7 @@ def read_options(query: bytes, n_classes: int) -> PredictOptions:
     return PredictOptions(top_k, probabilities == "true")
 
 
-def _echo(value: Any) -> Any:
+def echo(value: Any) -> Any:
     """A value from the request, shortened before it is sent back."""
     if isinstance(value, str) and len(value) > MAX_ECHO_CHARS:
         return value[:MAX_ECHO_CHARS] + "..."
@@ -138,7 +120,7 @@ def error_document(
     error: dict[str, Any] = {"code": code, "message": message}
     if details:
         error["details"] = [
-            {key: [_echo(p) for p in v] if key == "loc" else _echo(v) for key, v in d.items()}
+            {key: [echo(p) for p in v] if key == "loc" else echo(v) for key, v in d.items()}
             for d in details[:MAX_DETAILS]
         ]
     return {"error": error}
@@ -201,4 +183,15 @@ def prediction_body(
             }
             for index, row, best in zip(winners, rounded, order, strict=True)
         ]
+    return orjson.dumps({"model": name, "version": version, "predictions": predictions})
+
+
+def value_body(name: str, version: int, values: npt.NDArray[np.float64]) -> bytes:
+    """A regressor's PredictResponse body: {"value": v} per row, a list of values when the
+    model answers several."""
+    rows = values.tolist()
+    if values.shape[1] == 1:
+        predictions = [{"value": row[0]} for row in rows]
+    else:
+        predictions = [{"value": row} for row in rows]
     return orjson.dumps({"model": name, "version": version, "predictions": predictions})

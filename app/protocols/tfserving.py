@@ -1,10 +1,12 @@
 """TF Serving's REST predict API (also KServe's V1 protocol): POST
 /v1/models/{name}[/versions/{version}]:predict.
 
-A request holds rows, {"instances": [...]}, or columns, {"inputs": ...}; each prediction is the
-list of the class probabilities, in the order of `class_labels` in the model's metadata
-(GET /v1/models/{name}). Images go as {"b64": "<base64 PNG/JPEG/...>"} instances, TF Serving's
-way of sending bytes. Errors are {"error": "<message>"}, as TF Serving sends them.
+A request holds rows, {"instances": [...]} (lists in signature order, or objects by column),
+or columns, {"inputs": {"column": [...], ...}}; each prediction is the list of the class
+probabilities, in the order of `class_labels` in the model's metadata (GET /v1/models/{name}),
+or a regressor's value (a list of values when it answers several). Images go as
+{"b64": "<base64 PNG/JPEG/...>"} instances, TF Serving's way of sending bytes. Errors are
+{"error": "<message>"}, as TF Serving sends them.
 """
 
 from __future__ import annotations
@@ -14,22 +16,23 @@ import binascii
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import orjson
 
+from app.core.columns import matrix_columns, rows_to_columns
 from app.core.dataplane import DataPlane
-from app.core.inputs import to_batch
 from app.errors import InvalidInputError, InvalidRequestError, PayloadTooLargeError
 from app.protocols import native_docs
 from app.protocols.native_codec import JSON_TYPE, read_json
 from app.protocols.paths import resolve
 from app.protocols.routing import Call, DataRoute, Reply
 from app.protocols.v2_response import error_reply
-from app.schemas import InputSpec
+from app.registry.columns import check_rows, from_columns
+from app.registry.signature import Signature
+from app.registry.tensors import Columns
 
 FIELDS = frozenset({"instances", "inputs", "signature_name"})
 SIGNATURE = "serving_default"
-Decoded = tuple[npt.NDArray[np.float64] | None, list[bytes] | None, bool]
+Decoded = tuple[Columns | None, list[bytes] | None, bool]
 
 
 def _images(items: list[Any]) -> list[bytes] | None:
@@ -42,25 +45,30 @@ def _images(items: list[Any]) -> list[bytes] | None:
         raise InvalidInputError('A {"b64": ...} value is not valid base64.') from exc
 
 
-def _columns(inputs: dict[str, Any], spec: InputSpec) -> list[Any]:
-    """Columnar inputs as rows: one named input ("input"), or one column per feature."""
-    if set(inputs) == {"input"}:
-        return inputs["input"]  # type: ignore[no-any-return]
+def _columns(inputs: dict[str, Any], signature: Signature, max_rows: int) -> Columns:
+    """Columnar inputs: one list per column (or, for a version without a signature, "input":
+    the rows)."""
+    if set(inputs) == {"input"} and signature.format_version == 0:
+        rows = inputs["input"]
+        if type(rows) is not list or not rows:
+            raise InvalidRequestError("instances (or inputs) must be a non-empty list.")
+        return rows_to_columns(rows, signature, max_rows, "inputs")
     columns = list(inputs.values())
     if not all(type(column) is list for column in columns) or not columns:
         raise InvalidRequestError(
-            'inputs: an object holds "input" (the rows), or one list per feature '
-            f"({', '.join(f.name for f in spec.features or []) or 'tabular models only'})."
+            f"inputs: an object holds one list per column ({', '.join(signature.names)})."
         )
     length = len(columns[0])
     if any(len(column) != length for column in columns):
         raise InvalidRequestError("inputs: every feature's list must have the same length.")
-    names = list(inputs)
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    if not length:
+        raise InvalidRequestError("instances (or inputs) must be a non-empty list.")
+    check_rows(length, max_rows)
+    return from_columns(inputs, signature)
 
 
-def decode_predict(body: bytes, spec: InputSpec, max_rows: int) -> Decoded:
-    """A :predict body -> (rows, or encoded images, and whether it was columnar)."""
+def decode_predict(body: bytes, signature: Signature, max_rows: int) -> Decoded:
+    """A :predict body -> (columns, or encoded images, and whether it was columnar)."""
     document = read_json(body)
     if type(document) is not dict or len({"instances", "inputs"} & set(document)) != 1:
         raise InvalidRequestError(
@@ -75,32 +83,36 @@ def decode_predict(body: bytes, spec: InputSpec, max_rows: int) -> Decoded:
         raise InvalidRequestError(f"The models have one signature, '{SIGNATURE}'.")
     columnar = "inputs" in document
     items = document["inputs"] if columnar else document["instances"]
-    if columnar and type(items) is dict:
-        items = _columns(items, spec)
+    if columnar and type(items) is dict and not signature.is_image:
+        return _columns(items, signature, max_rows), None, columnar
     if type(items) is not list or not items:
         raise InvalidRequestError("instances (or inputs) must be a non-empty list.")
-    images = _images(items) if spec.kind == "image" else None
+    images = _images(items) if signature.is_image else None
     if images is not None:
         if len(images) > max_rows:
             raise PayloadTooLargeError(f"{len(images)} images in one request; at most {max_rows}.")
         return None, images, columnar
-    return to_batch(items, spec, max_rows), None, columnar
+    return rows_to_columns(items, signature, max_rows), None, columnar
 
 
 async def predict(plane: DataPlane, call: Call) -> Reply:
     target = resolve(plane, call)
     model = target.model
     limit = plane.settings.max_batch_rows
-    rows, images, columnar = await plane.decode(
-        len(call.body), decode_predict, call.body, model.metadata.input, limit
+    columns, images, columnar = await plane.decode(
+        len(call.body), decode_predict, call.body, model.signature, limit
     )
     if images is not None:
-        rows = await plane.images(images)
-    assert rows is not None
-    prediction = await plane.predict(target, rows, call.after)
-    scores = prediction.probabilities.astype(np.float32)
+        columns = matrix_columns(model.signature, await plane.images(images))
+    assert columns is not None
+    prediction = await plane.predict(target, columns, call.after)
+    if prediction.is_classifier:
+        answers: Any = prediction.probabilities.astype(np.float32)
+    else:
+        values = prediction.values
+        answers = values[:, 0] if values.shape[1] == 1 else values
     key = "outputs" if columnar else "predictions"
-    body = orjson.dumps({key: scores}, option=orjson.OPT_SERIALIZE_NUMPY)
+    body = orjson.dumps({key: answers}, option=orjson.OPT_SERIALIZE_NUMPY)
     version = str(model.metadata.version).encode()
     return Reply(200, body, [JSON_TYPE, (b"x-model-version", version)])
 
@@ -137,7 +149,8 @@ def _operation(pinned: dict[str, Any] | None, suffix: str) -> dict[str, Any]:
     responses: dict[str, Any] = {
         "200": {
             "description": "predictions (rows) or outputs (columns): each the class "
-            "probabilities, in the order of the metadata's class_labels",
+            "probabilities, in the order of the metadata's class_labels, or a regressor's "
+            "value (a list of values when it answers several)",
             "content": {"application/json": {"schema": {"type": "object"}}},
         }
     }

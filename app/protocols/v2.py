@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.columns import input_spec, matrix_columns
 from app.core.dataplane import DataPlane
-from app.errors import InvalidRequestError, NotReadyError
+from app.errors import InvalidRequestError, NotReadyError, UnsupportedInputError
 from app.front.asgi import header
 from app.protocols import v2_docs
 from app.protocols.native_codec import read_json
@@ -39,7 +40,13 @@ async def infer(plane: DataPlane, call: Call) -> Reply:
     """JSON or binary tensors in -> label, class index and probabilities out. tritonclient
     sends no Content-Type: the body is read as the protocol says, whatever it is declared as."""
     target = resolve(plane, call, version_may_be_label=True)
-    metadata = target.model.metadata
+    metadata, signature = target.model.metadata, target.model.signature
+    if signature.classes is None or not signature.all_numbers and not signature.is_image:
+        raise UnsupportedInputError(
+            f"Model '{metadata.name}' takes typed columns or answers values: V2 infer serves "
+            "classifiers of numbers or images for now; use the native or TF Serving predict."
+        )
+    labels = signature.classes.labels
     header_length = _header_length(call)
     size = len(call.body)
     header_size = size if header_length is None else min(header_length, size)
@@ -49,8 +56,8 @@ async def infer(plane: DataPlane, call: Call) -> Reply:
         decode_infer,
         call.body,
         header_length,
-        metadata.input,
-        len(metadata.class_labels),
+        input_spec(signature),
+        len(labels),
         plane.settings.max_batch_rows,
     )
     if request.images is not None:
@@ -58,12 +65,12 @@ async def infer(plane: DataPlane, call: Call) -> Reply:
     else:
         assert request.rows is not None
         rows = request.rows
-    prediction = await plane.predict(target, rows, call.after)
+    prediction = await plane.predict(target, matrix_columns(signature, rows), call.after)
     reply = infer_reply(
         metadata.name,
         metadata.version,
         request.id,
-        metadata.class_labels,
+        labels,
         prediction.probabilities,
         request.outputs,
     )
@@ -79,7 +86,7 @@ def _platform(model: LoadedModel) -> str:
 
 
 def _accepts(model: LoadedModel) -> str:
-    spec = model.metadata.input
+    spec = input_spec(model.signature)
     if spec.kind == "image":
         return (
             f"'{INPUT_NAME}' takes FP32 (or any INT, UINT, FP16, FP64 type) [-1, 784] or "
@@ -94,8 +101,8 @@ def _accepts(model: LoadedModel) -> str:
 
 async def model_metadata(plane: DataPlane, call: Call) -> Reply:
     model = resolve(plane, call, version_may_be_label=True).model
-    metadata = model.metadata
-    classes = len(metadata.class_labels)
+    metadata, signature = model.metadata, model.signature
+    labels = signature.classes.labels if signature.classes else []
     versions = sorted(plane.registry.ready().get(metadata.name, {}))
     return json_reply(
         {
@@ -103,18 +110,22 @@ async def model_metadata(plane: DataPlane, call: Call) -> Reply:
             "versions": [str(v) for v in versions],
             "platform": _platform(model),
             "inputs": [
-                {"name": INPUT_NAME, "datatype": "FP32", "shape": [-1, metadata.input.n_features]}
+                {
+                    "name": INPUT_NAME,
+                    "datatype": "FP32",
+                    "shape": [-1, input_spec(signature).n_features],
+                }
             ],
             "outputs": [
                 {"name": "label", "datatype": "BYTES", "shape": [-1]},
                 {"name": "class_index", "datatype": "INT64", "shape": [-1]},
-                {"name": "probabilities", "datatype": "FP32", "shape": [-1, classes]},
+                {"name": "probabilities", "datatype": "FP32", "shape": [-1, len(labels)]},
             ],
             "parameters": {
                 "version": str(metadata.version),
                 "dataset": metadata.dataset,
                 "algorithm": metadata.algorithm,
-                "class_labels": ",".join(metadata.class_labels),
+                "class_labels": ",".join(labels),
                 "accepts": _accepts(model),
             },
         }

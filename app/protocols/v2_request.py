@@ -20,7 +20,7 @@ import numpy.typing as npt
 from app.core.inputs import input_bounds, within_bounds
 from app.errors import InvalidInputError, InvalidRequestError, PayloadTooLargeError
 from app.protocols.native_codec import read_json
-from app.runtimes.base import Batch
+from app.runtimes.base import Array as Batch
 from app.schemas import InputSpec
 
 # The numeric tensor types a model input may have, little-endian as the extension says.

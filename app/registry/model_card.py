@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.registry.repository import artifact_of
+from app.registry.signature import Signature
 from app.schemas import ModelMetadata
 
 OVERFIT_GAP = 0.02  # held-out error this much above training error is called out
@@ -19,23 +20,40 @@ def _final_errors(curve: dict[str, Any]) -> tuple[float, float] | None:
         return None
 
 
-def _limitations(metadata: ModelMetadata, extra: dict[str, Any]) -> list[str]:
-    found = []
-    spec = metadata.input
-    if spec.kind == "image":
-        note = (spec.model_extra or {}).get("note", "MNIST convention")
-        found.append(
-            f"Expects a {'x'.join(map(str, spec.shape or []))} greyscale digit as "
-            f"{spec.n_features} pixels, 0-255 with bright ink ({note}). Pictures sent to the "
+def _inputs(signature: Signature) -> str:
+    """What a row is, in a sentence."""
+    if signature.is_image:
+        column = signature.inputs[0]
+        extra = column.model_extra or {}
+        shape = column.shape or [28, 28]
+        pixels = 1
+        for size in shape:
+            pixels *= size
+        return (
+            f"Expects a {'x'.join(map(str, shape))} greyscale digit as {pixels} pixels, 0-255 "
+            f"with bright ink ({extra.get('note', 'MNIST convention')}). Pictures sent to the "
             "image endpoints are converted to this; digits unlike MNIST's (thin strokes, "
             "off-centre, several digits, photos) score worse than the test set says."
         )
-    else:
-        names = ", ".join(f.name for f in spec.features or [])
-        found.append(f"Expects {spec.n_features} numbers in this order: {names}.")
-    found.append(
-        f"Knows only the classes {', '.join(metadata.class_labels)}: every input gets one of them."
+    names = ", ".join(column.name for column in signature.inputs)
+    if signature.all_numbers:
+        return f"Expects {len(signature.inputs)} numbers in this order: {names}."
+    described = ", ".join(
+        f"{c.name} ({c.type}{', may be missing' if c.optional else ''})" for c in signature.inputs
     )
+    return f"Expects {len(signature.inputs)} columns: {described}."
+
+
+def _task(signature: Signature) -> str:
+    if signature.classes is not None:
+        labels = ", ".join(signature.classes.labels)
+        return f"Knows only the classes {labels}: every input gets one of them."
+    targets = ", ".join(signature.targets or []) or "one value"
+    return f"Predicts {targets} for each row: a value, not a class; nothing bounds it."
+
+
+def _limitations(metadata: ModelMetadata, signature: Signature, extra: dict[str, Any]) -> list[str]:
+    found = [_inputs(signature), _task(signature)]
     if extra.get("quick"):
         found.append("Trained with --quick (tiny data, one epoch): for tests, not for serving.")
     per_class = metadata.metrics.get("per_class")
@@ -60,7 +78,23 @@ def _limitations(metadata: ModelMetadata, extra: dict[str, Any]) -> list[str]:
     return found
 
 
-def build_card(metadata: ModelMetadata, comparison_row: dict[str, Any] | None) -> dict[str, Any]:
+# The held-out metrics a card shows: trained classifiers, and imported versions' --eval figures.
+METRICS = (
+    "accuracy",
+    "macro_f1",
+    "cv_accuracy",
+    "per_class",
+    "confusion_matrix",
+    "mae",
+    "rmse",
+    "r2",
+    "eval_rows",
+)
+
+
+def build_card(
+    metadata: ModelMetadata, signature: Signature, comparison_row: dict[str, Any] | None
+) -> dict[str, Any]:
     """The card's sections as one JSON document."""
     extra = metadata.model_extra or {}
     metrics = metadata.metrics
@@ -80,14 +114,17 @@ def build_card(metadata: ModelMetadata, comparison_row: dict[str, Any] | None) -
         "data": {
             "split": extra.get("split"),
             "test_samples": metrics.get("test_samples"),
-            "input": metadata.input.model_dump(exclude_none=True),
-            "class_labels": metadata.class_labels,
+            "input": metadata.input.model_dump(exclude_none=True)
+            if metadata.input is not None
+            else [c.model_dump(exclude_none=True) for c in signature.inputs],
+            "task": signature.task,
+            "class_labels": signature.classes.labels if signature.classes else None,
+            "targets": signature.targets,
         },
-        "metrics": {
-            key: metrics[key]
-            for key in ("accuracy", "macro_f1", "cv_accuracy", "per_class", "confusion_matrix")
-            if key in metrics
-        },
+        # Imported versions (python -m training import) were fitted elsewhere: no training
+        # run here, so no learning curve; their metrics come from the --eval file.
+        "imported": "verification" in extra or extra.get("split") is None,
+        "metrics": {key: metrics[key] for key in METRICS if key in metrics},
         "accuracy_floor": extra.get("accuracy_floor"),
         "training_and_testing_error": metrics.get("learning_curve"),
         "cost": {
@@ -95,7 +132,7 @@ def build_card(metadata: ModelMetadata, comparison_row: dict[str, Any] | None) -
             "artifact_bytes": artifact.bytes if artifact else None,
             "serving": comparison_row,
         },
-        "limitations": _limitations(metadata, extra),
+        "limitations": _limitations(metadata, signature, extra),
         "provenance": {
             **(extra.get("provenance") or {}),
             "library_versions": metadata.library_versions,

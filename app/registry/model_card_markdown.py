@@ -12,8 +12,13 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return lines
 
 
-def _curve(curve: dict[str, Any] | None) -> list[str]:
+def _curve(curve: dict[str, Any] | None, imported: bool = False) -> list[str]:
     if not isinstance(curve, dict):
+        if imported:
+            return [
+                "No training run: this version was imported, fitted elsewhere, so there is no "
+                "learning curve to show; its metrics come from the eval file given at import."
+            ]
         return ["No training and testing error recorded (trained before they were)."]
     if curve.get("method") == "epochs":
         epochs = zip(curve["epochs"], curve["train_error"], curve["test_error"], strict=False)
@@ -43,36 +48,59 @@ def _curve(curve: dict[str, Any] | None) -> list[str]:
 def render_markdown(card: dict[str, Any]) -> str:
     """The card as a Markdown page."""
     model, data, metrics, cost = card["model"], card["data"], card["metrics"], card["cost"]
+    regression = data.get("task") == "regression"
+    if regression:
+        targets = ", ".join(data.get("targets") or []) or "a value"
+        what = f"Predicts {targets} from {model['dataset']} inputs"
+    else:
+        what = f"Classifies {model['dataset']} inputs"
     lines = [
         f"# Model card: {model['name']} version {model['version']}",
         "",
-        f"Classifies {model['dataset']} inputs: algorithm {model['algorithm']}, framework "
+        f"{what}: algorithm {model['algorithm']}, framework "
         f"{model['framework']}, created {model['created_at']}; the server loads "
         f"`{model['artifact']}`.",
         "",
         "## Data",
-        f"- Split: {data['split']}; {data['test_samples']} test rows.",
+        f"- Split: {data['split']}; {data['test_samples']} test rows."
+        if data.get("split") is not None or not card.get("imported")
+        else f"- Evaluated on {metrics.get('eval_rows', 'no')} rows of the eval file.",
         f"- Input: `{json.dumps(data['input'])}`",
-        f"- Classes: {', '.join(data['class_labels'])}",
-        "",
-        "## Metrics (test set)",
-        f"- Accuracy {metrics.get('accuracy')}, macro F1 {metrics.get('macro_f1')}"
-        + (f"; floor {card['accuracy_floor']}" if card.get("accuracy_floor") is not None else "")
-        + ".",
     ]
+    if data.get("class_labels"):
+        lines.append(f"- Classes: {', '.join(data['class_labels'])}")
+    lines += ["", "## Metrics (test set)" if not card.get("imported") else "## Metrics (eval file)"]
+    if regression:
+        lines.append(
+            f"- MAE {metrics.get('mae')}, RMSE {metrics.get('rmse')}, R² {metrics.get('r2')}."
+        )
+    else:
+        lines.append(
+            f"- Accuracy {metrics.get('accuracy')}, macro F1 {metrics.get('macro_f1')}"
+            + (
+                f"; floor {card['accuracy_floor']}"
+                if card.get("accuracy_floor") is not None
+                else ""
+            )
+            + "."
+        )
     if "cv_accuracy" in metrics:
         cv = metrics["cv_accuracy"]
         lines.append(
             f"- {cv['folds']}-fold CV accuracy on the training split: {cv['mean']} ± {cv['std']}."
         )
     per_class = metrics.get("per_class", {})
-    lines += [
-        "",
-        *_table(
-            ["class", "precision", "recall", "support"],
-            [[label, v["precision"], v["recall"], v["support"]] for label, v in per_class.items()],
-        ),
-    ]
+    if per_class or not card.get("imported"):
+        lines += [
+            "",
+            *_table(
+                ["class", "precision", "recall", "support"],
+                [
+                    [label, v["precision"], v["recall"], v["support"]]
+                    for label, v in per_class.items()
+                ],
+            ),
+        ]
     if "confusion_matrix" in metrics:
         labels = data["class_labels"]
         lines += ["", "Confusion matrix (rows: true, columns: predicted):", ""]
@@ -83,7 +111,8 @@ def render_markdown(card: dict[str, Any]) -> str:
                 for label, row in zip(labels, metrics["confusion_matrix"], strict=False)
             ],
         )
-    lines += ["", "## Training and testing error", *_curve(card["training_and_testing_error"])]
+    curve = _curve(card["training_and_testing_error"], bool(card.get("imported")))
+    lines += ["", "## Training and testing error", *curve]
     lines += [
         "",
         "## Cost",

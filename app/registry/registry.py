@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
 
-import numpy as np
-
 from app.errors import (
     LabelNotFoundError,
     ModelNotFoundError,
@@ -28,26 +26,15 @@ from app.registry.repository import (
     scan,
     stamp,
 )
+from app.registry.signature import Signature, SignatureError, read_signature
+from app.registry.warmup import CallCost, bind_signature, check_and_time, example_columns
 from app.runtimes import LOADERS, PICKLE_FORMATS, artifact_format
 from app.runtimes.base import Runtime
 from app.schemas import ModelMetadata
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["NAME_PATTERN", "LoadedModel", "ModelRegistry", "VersionLoadError"]
-
-
-@dataclass(frozen=True)
-class CallCost:
-    """What one call of a runtime costs, measured once at load: a fixed part and a per-row
-    part. Models differ by a thousandfold (a linear model ~10 us a row, kNN over MNIST ~16 ms),
-    and the data plane decides from this where a batch runs and how it is split."""
-
-    fixed_seconds: float
-    row_seconds: float
-
-    def estimate(self, rows: int) -> float:
-        return self.fixed_seconds + rows * self.row_seconds
+__all__ = ["NAME_PATTERN", "CallCost", "LoadedModel", "ModelRegistry", "VersionLoadError"]
 
 
 @dataclass(frozen=True)
@@ -59,27 +46,7 @@ class LoadedModel:
     path: Path
     load_seconds: float
     cost: CallCost
-
-
-CALIBRATION_ROWS = 32
-
-
-def _best_of(runtime: Runtime, batch: np.ndarray, times: int) -> float:
-    best = float("inf")
-    for _ in range(times):
-        started = time.perf_counter()
-        runtime.predict_proba(batch)
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
-def measure_cost(runtime: Runtime, n_features: int) -> CallCost:
-    """Time a batch of CALIBRATION_ROWS rows, then one row (runtimes that resize for a batch
-    are left sized for one); this is also the models' warm-up before the first request."""
-    batch = _best_of(runtime, np.zeros((CALIBRATION_ROWS, n_features)), 2)
-    one = _best_of(runtime, np.zeros((1, n_features)), 3)
-    row = max(batch - one, 0.0) / (CALIBRATION_ROWS - 1)
-    return CallCost(max(one - row, 0.0), row)
+    signature: Signature
 
 
 @dataclass(frozen=True)
@@ -128,11 +95,22 @@ def load_version(
         raise VersionLoadError(f"artifact failed to load ({type(exc).__name__})") from exc
     metadata = verified.metadata
     try:
-        cost = measure_cost(runtime, metadata.input.n_features)
-    except Exception as exc:  # a model that cannot score zeros cannot be served either
+        signature = read_signature(metadata.model_dump(mode="json"))
+    except SignatureError as exc:
+        raise VersionLoadError(f"the signature cannot be served: {exc}") from exc
+    try:
+        signature = bind_signature(signature, runtime)
+        example = example_columns(signature, verified.example)
+    except SignatureError as exc:
+        raise VersionLoadError(f"the signature does not fit the artifact: {exc}") from exc
+    try:
+        cost = check_and_time(signature, runtime, example)
+    except SignatureError as exc:
+        raise VersionLoadError(f"the artifact's outputs do not match the signature: {exc}") from exc
+    except Exception as exc:  # a model that cannot score its example cannot be served either
         logger.warning("%s/%s: artifact failed its first prediction: %s", name, version, exc)
         raise VersionLoadError(f"artifact failed to predict ({type(exc).__name__})") from exc
-    return LoadedModel(metadata, runtime, folder, time.perf_counter() - started, cost)
+    return LoadedModel(metadata, runtime, folder, time.perf_counter() - started, cost, signature)
 
 
 def _reason(exc: Exception) -> str:

@@ -177,6 +177,7 @@ class VerifiedVersion:
     metadata: ModelMetadata
     artifact: str
     content: bytes
+    example: bytes | None = None  # the signature's stored example rows, when it names them
 
 
 def _metadata(folder: Path, root: Path, allow_symlinks: bool) -> ModelMetadata:
@@ -223,7 +224,14 @@ def read_version(
             f"folder is {name}/{version}"
         )
     artifact = artifact_of(metadata)
-    content = b""
+    signature = (metadata.model_extra or {}).get("signature")
+    example_name = signature.get("example") if isinstance(signature, dict) else None
+    if example_name is not None and example_name not in metadata.files:
+        raise VersionLoadError(
+            f"the signature names the example {str(example_name)[:64]!r} but metadata.json "
+            "lists no checksum for it"
+        )
+    content, example = b"", None
     for file_name, digest in metadata.files.items():
         # Only plain file names inside this version's folder are ever read.
         if Path(file_name).name != file_name or file_name.startswith("."):
@@ -231,4 +239,6 @@ def read_version(
         data = read_verified(folder, file_name, digest.sha256, digest.bytes, root, allow_symlinks)
         if file_name == artifact:
             content = data
-    return VerifiedVersion(metadata, artifact, content)
+        if file_name == example_name:
+            example = data
+    return VerifiedVersion(metadata, artifact, content, example)

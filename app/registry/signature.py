@@ -7,6 +7,7 @@ derived from their `input` and `class_labels`, so an old registry keeps loading.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -107,9 +108,36 @@ class Signature(BaseModel):
             raise ValueError("a regressor needs a value output")
         return self
 
-    @property
+    # Derived once per version (the signature never changes once loaded): a request reads them.
+    @cached_property
     def is_image(self) -> bool:
         return any(column.type == "image" for column in self.inputs)
+
+    @cached_property
+    def float32_inputs(self) -> frozenset[str]:
+        """The columns that feed a float32 tensor: their numbers must fit float32."""
+        return frozenset(name for t in self.tensors if t.type == "float32" for name in t.columns)
+
+    @cached_property
+    def names(self) -> list[str]:
+        """The input columns' names, in order."""
+        return [column.name for column in self.inputs]
+
+    @cached_property
+    def tensor_names(self) -> list[str]:
+        return [tensor.name for tensor in self.tensors]
+
+    @cached_property
+    def name_set(self) -> frozenset[str]:
+        return frozenset(self.names)
+
+    @cached_property
+    def all_numbers(self) -> bool:
+        """Whether every input is one float a row that may not be missing (Iris): such rows
+        are checked as one array, with no per-value work."""
+        return all(
+            c.type in ("float32", "float64") and not c.shape and not c.optional for c in self.inputs
+        )
 
     def column(self, name: str) -> Column | None:
         return next((column for column in self.inputs if column.name == name), None)

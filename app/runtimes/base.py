@@ -1,19 +1,26 @@
-"""What every runtime offers: a batch of rows in, one probability per class out."""
+"""What every runtime offers: named input tensors in, named output tensors out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
-import numpy as np
 import numpy.typing as npt
 
-Array = npt.NDArray[np.float64]
-Batch = npt.NDArray[Any]
+Array = npt.NDArray[Any]
+# name -> one array per input (or output), each with the batch's n rows first.
+Tensors = Mapping[str, Array]
+Outputs = dict[str, Array]
 
 
 class Runtime(Protocol):
-    """A loaded classifier."""
+    """A loaded artifact. It knows nothing of HTTP, JSON or class labels: the signature says
+    which of its outputs is the label, the probabilities or the value."""
 
-    def predict_proba(self, batch: Batch) -> Array:
-        """Rows of `n_features` numbers in; rows of class probabilities out."""
+    # The input tensors the artifact takes by name; empty when it takes any one name (a pickle).
+    input_names: list[str]
+    output_names: list[str]
+
+    def run(self, inputs: Tensors) -> Outputs:
+        """Each input tensor [n, ...] in; each output tensor [n, ...] out, by name."""
         ...

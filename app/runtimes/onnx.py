@@ -1,15 +1,24 @@
-"""Serve a scikit-learn classifier from its ONNX export through ONNX Runtime."""
+"""Serve an ONNX model through ONNX Runtime: several named inputs, string tensors included."""
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import onnxruntime
 
-from app.runtimes.base import Array, Batch
+from app.runtimes.base import Outputs, Tensors
 
-OUTPUT = "probabilities"
+# What each ONNX input type is fed as; a tensor is cast to it (the signature says float32 for
+# an export that takes double, written before the signature existed).
+DTYPES: dict[str, Any] = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(bool)": np.bool_,
+    "tensor(string)": object,
+}
 
 
 class OnnxRuntime:
@@ -17,10 +26,9 @@ class OnnxRuntime:
 
     def __init__(self, session: onnxruntime.InferenceSession) -> None:
         self._session = session
-        source = session.get_inputs()[0]
-        self._input_name = source.name
-        self._dtype = np.float64 if source.type == "tensor(double)" else np.float32
-        self._outputs = [OUTPUT]
+        self._dtypes = {i.name: DTYPES.get(i.type, np.float32) for i in session.get_inputs()}
+        self.input_names = list(self._dtypes)
+        self.output_names = [output.name for output in session.get_outputs()]
 
     @classmethod
     def load(cls, content: bytes) -> Self:
@@ -32,7 +40,10 @@ class OnnxRuntime:
         session = onnxruntime.InferenceSession(content, options, providers=["CPUExecutionProvider"])
         return cls(session)
 
-    def predict_proba(self, batch: Batch) -> Array:
-        rows = np.ascontiguousarray(batch, dtype=self._dtype)
-        (probabilities,) = self._session.run(self._outputs, {self._input_name: rows})
-        return np.asarray(probabilities, dtype=np.float64)
+    def run(self, inputs: Tensors) -> Outputs:
+        feed = {
+            name: np.ascontiguousarray(inputs[name], dtype=dtype)
+            for name, dtype in self._dtypes.items()
+        }
+        results = self._session.run(self.output_names, feed)
+        return dict(zip(self.output_names, results, strict=True))

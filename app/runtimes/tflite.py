@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from app.runtimes.base import Array, Batch
+from app.runtimes.base import Outputs, Tensors
 
 
 class TFLiteRuntime:
@@ -16,10 +16,11 @@ class TFLiteRuntime:
 
     def __init__(self, interpreter: Interpreter) -> None:
         self._interpreter = interpreter
-        source = interpreter.get_input_details()[0]
-        self._input_index = source["index"]
-        self._input_shape = [int(d) for d in source["shape_signature"][1:]]
-        self._output_index = interpreter.get_output_details()[0]["index"]
+        self._inputs: list[dict[str, Any]] = interpreter.get_input_details()
+        self._outputs: list[dict[str, Any]] = interpreter.get_output_details()
+        self.input_names = [str(detail["name"]) for detail in self._inputs]
+        self.output_names = [str(detail["name"]) for detail in self._outputs]
+        self._shapes = [[int(d) for d in detail["shape_signature"][1:]] for detail in self._inputs]
         self._batch_size = -1
         # One interpreter holds one set of tensors: calls from several threads must take turns.
         self._lock = threading.Lock()
@@ -29,15 +30,22 @@ class TFLiteRuntime:
         # The interpreter keeps a reference to `content`: it reads the model from those bytes.
         return cls(Interpreter(model_content=content, num_threads=1))
 
-    def predict_proba(self, batch: Batch) -> Array:
-        rows = np.ascontiguousarray(batch, dtype=np.float32).reshape(-1, *self._input_shape)
+    def run(self, inputs: Tensors) -> Outputs:
+        arrays = [
+            np.ascontiguousarray(inputs[detail["name"]], dtype=detail["dtype"]).reshape(-1, *shape)
+            for detail, shape in zip(self._inputs, self._shapes, strict=True)
+        ]
+        rows = len(arrays[0])
         with self._lock:
-            if len(rows) != self._batch_size:
-                self._interpreter.resize_tensor_input(
-                    self._input_index, [len(rows), *self._input_shape]
-                )
+            if rows != self._batch_size:
+                for detail, shape in zip(self._inputs, self._shapes, strict=True):
+                    self._interpreter.resize_tensor_input(detail["index"], [rows, *shape])
                 self._interpreter.allocate_tensors()
-                self._batch_size = len(rows)
-            self._interpreter.set_tensor(self._input_index, rows)
+                self._batch_size = rows
+            for detail, array in zip(self._inputs, arrays, strict=True):
+                self._interpreter.set_tensor(detail["index"], array)
             self._interpreter.invoke()
-            return np.array(self._interpreter.get_tensor(self._output_index), dtype=np.float64)
+            return {
+                name: np.array(self._interpreter.get_tensor(detail["index"]))
+                for name, detail in zip(self.output_names, self._outputs, strict=True)
+            }

@@ -50,9 +50,14 @@ BAD_REQUESTS: dict[str, tuple[Callable[[TestClient], Response], int, str]] = {
     "JSON list, not object": (_json(IRIS, "[[1, 2, 3, 4]]"), 422, "invalid_request"),
     "invalid UTF-8": (_json(IRIS, b'{"instances": [["\xff"]]}'), 400, "bad_request"),
     "wrong content type": (
-        lambda c: c.post(IRIS, content=b"1,2,3,4", headers={"content-type": "text/csv"}),
+        lambda c: c.post(IRIS, content=b"1,2,3,4", headers={"content-type": "text/plain"}),
         415,
         "unsupported_media_type",
+    ),
+    "CSV without a header row": (
+        lambda c: c.post(IRIS, content=b"1,2,3,4", headers={"content-type": "text/csv"}),
+        422,
+        "invalid_request",
     ),
     "no content type": (lambda c: c.post(IRIS, content=b"{}"), 415, "unsupported_media_type"),
     "NaN": (_json(IRIS, '{"instances": [[NaN, 1, 1, 1]]}'), 422, "invalid_input"),

@@ -77,21 +77,37 @@ def test_predict_routes_answer_405_with_allow(client: TestClient) -> None:
 
 
 def test_a_crash_is_a_500_with_the_security_headers(iris_registry: Path) -> None:
-    """A version whose metadata lists two labels for a three-class model fails at predict time."""
-    metadata_path = iris_registry / "iris-svm" / "1" / "metadata.json"
-    metadata = json.loads(metadata_path.read_text())
-    metadata_path.write_text(json.dumps({**metadata, "class_labels": ["setosa", "versicolor"]}))
+    """A runtime that fails at predict time (after loading and its checks)."""
+
+    def crash(inputs: object) -> dict[str, object]:
+        raise RuntimeError("the model broke")
+
     with make_client(iris_registry) as client:
+        client.app.state.registry.get("iris-svm").runtime.run = crash  # type: ignore[attr-defined]
         response = client.post(IRIS, json={"instances": [IRIS_ROW]})
         assert response.status_code == 500
         assert response.json()["error"]["code"] == "internal_error"
-        assert "Traceback" not in response.text
+        assert "Traceback" not in response.text and "the model broke" not in response.text
         assert response.headers["x-content-type-options"] == "nosniff"
         assert "default-src 'none'" in response.headers["content-security-policy"]
         healthy = client.post(
             "/v1/models/iris-logistic-regression/predict", json={"instances": [IRIS_ROW]}
         )
         assert healthy.status_code == 200
+
+
+def test_labels_unlike_the_artifact_fail_the_version_at_load(iris_registry: Path) -> None:
+    """Two class labels for a three-class model: a failed version with its reason, not a
+    version that loads as ready and answers 500."""
+    metadata_path = iris_registry / "iris-svm" / "1" / "metadata.json"
+    metadata = json.loads(metadata_path.read_text())
+    metadata_path.write_text(json.dumps({**metadata, "class_labels": ["setosa", "versicolor"]}))
+    with make_client(iris_registry) as client:
+        response = client.post(IRIS, json={"instances": [IRIS_ROW]})
+        assert response.status_code == 503
+        assert "3 probabilities a row; the signature has 2 class labels" in response.text
+        failed = client.get("/health/ready").json()["failed"]
+        assert any(line.startswith("iris-svm/1: the artifact's outputs") for line in failed)
 
 
 def test_cors_applies_to_the_data_plane(iris_registry: Path) -> None:

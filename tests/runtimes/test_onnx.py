@@ -38,9 +38,10 @@ def test_onnx_export_agrees_with_joblib_model(
     assert record["label_agreement"] >= 0.999 and record["max_abs_probability_diff"] <= 1e-4
     runtime = OnnxRuntime.load((folder / "model.onnx").read_bytes())
     rows = _test_rows(name, mnist_dir)
-    expected = SklearnRuntime.load((folder / "model.joblib").read_bytes()).predict_proba(rows)
+    pickled = SklearnRuntime.load((folder / "model.joblib").read_bytes())
+    expected = pickled.run({"input": rows})["probabilities"]
     for batch in (rows, rows[:1], rows[:7]):
-        got = runtime.predict_proba(batch)
+        got = runtime.run({runtime.input_names[0]: batch})["probabilities"]
         assert got.shape == expected[: len(batch)].shape
         np.testing.assert_allclose(got, expected[: len(batch)], atol=1e-4)
         agreement = (got.argmax(1) == expected[: len(batch)].argmax(1)).mean()

@@ -7,6 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.core.columns import matrix_columns
+from app.core.dataplane import run_columns
+from app.registry import outputs as roles
 from app.registry.registry import ModelRegistry
 from app.registry.signature import read_signature
 from training.pipeline import SPECS
@@ -19,7 +22,8 @@ def test_every_trained_model_loads_in_the_server_and_predicts(quick_registry: Pa
     for name, versions in registry.ready().items():
         model = versions[1]
         batch = np.full((3, model.metadata.input.n_features), 2.0)
-        probabilities = model.runtime.predict_proba(batch)
+        outputs = run_columns(model, matrix_columns(model.signature, batch))
+        probabilities = roles.probabilities(model.signature, outputs)
         assert probabilities.shape == (3, len(model.metadata.class_labels)), name
         assert probabilities.sum(axis=1) == pytest.approx(np.ones(3), abs=1e-5), name
 
