@@ -57,10 +57,9 @@ class ModelMetadata(BaseModel):
     library_versions: dict[str, str] = {}
 
     @model_validator(mode="after")
-    def _classes_unless_regression(self) -> ModelMetadata:
-        signature = getattr(self, "signature", None)
-        regression = isinstance(signature, dict) and signature.get("task") == "regression"
-        if not regression and len(self.class_labels) < 2:
+    def _classes_without_signature(self) -> ModelMetadata:
+        # With a signature, its task and classes say what the version answers (checked there).
+        if getattr(self, "signature", None) is None and len(self.class_labels or []) < 2:
             raise ValueError("class_labels needs at least 2 entries (a classifier)")
         return self
 

@@ -32,9 +32,7 @@ SYNTAX = "a synopsis with optional [arguments], not a literal command; run in th
 DOCKER = "needs a Docker engine, a registry to push to or a cluster (scripts/docker-smoke.sh)"
 RAY = "installs Ray (~270 MB) and starts a two-node cluster (make ray-smoke)"
 BENCH = "the benchmark: minutes, and wrk"
-IMPORTED = (
-    "needs an imported regressor (python -m training import); tests/api/test_tabular.py"
-)
+IMPORTED = "needs an imported regressor (python -m training import); tests/api/test_tabular.py"
 
 NOT_RUN: dict[str, str] = {
     "make serve": SETUP,
