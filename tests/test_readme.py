@@ -138,7 +138,6 @@ PAGES = [
         for page in (
             "index",
             "getting-started",
-            "your-own-models",
             "api",
             "monitoring",
             "pictures",
@@ -150,6 +149,8 @@ PAGES = [
             "benchmark",
             "configuration",
             "troubleshooting",
+            # Last: its import adds a model, which the other pages' listings do not show.
+            "your-own-models",
         )
     ),
 ]
