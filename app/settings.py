@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1, description="Largest request body; larger ones get 413 unread."
     )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        description="Open connections; beyond, a new one is answered 503 with Retry-After and "
+        "closed.",
+    )
+    max_buffered_bytes: int = Field(
+        128 * 1024 * 1024,
+        ge=1024,
+        description="Bytes of request heads and bodies the server holds at once, each request's "
+        "from its first byte until its response is sent (a declared body's whole length as "
+        "soon as its head is in); a request that does not fit gets 503 with Retry-After.",
+    )
     max_in_flight: int = Field(
         64, ge=1, description="Requests handled at once; beyond it, 503 with Retry-After."
     )
