@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         None, description="Bearer token for POST /v1/admin/reload; unset turns the endpoint off."
     )
+    admin_attempts_per_minute: int = Field(
+        10,
+        ge=1,
+        description="Failed admin calls (wrong or missing token) one client address may make "
+        "a minute; beyond, every admin call from it gets 429 with Retry-After until the count "
+        "has leaked below.",
+    )
     allow_pickle: bool = Field(
         False,
         description="Load model.joblib pickles (unpickling runs code from the file; needs the "

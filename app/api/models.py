@@ -10,10 +10,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
+from pydantic import BeforeValidator
 
 from app.api.deps import RegistryDep
 from app.core.shadow import Shadows
 from app.errors import PlotNotFoundError
+from app.protocols.paths import version_number
 from app.registry.labels import PRODUCTION
 from app.registry.registry import NAME_PATTERN, ModelRegistry
 from app.registry.repository import VersionLoadError
@@ -34,7 +36,12 @@ ModelName = Annotated[
     str,
     Path(pattern=NAME_PATTERN.pattern, description="Registry name", examples=["iris-svm"]),
 ]
-Version = Annotated[int, Path(ge=1, le=2**31, description="Integer version", examples=[1])]
+Version = Annotated[
+    int,
+    # As the data plane reads it: 01 names no version (404), not version 1.
+    BeforeValidator(lambda text: version_number(text) if isinstance(text, str) else text),
+    Path(ge=1, le=2**31, description="Integer version", examples=[1]),
+]
 PlotName = Annotated[
     str,
     Path(

@@ -27,8 +27,10 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from app.errors import ServiceError
+from app.observability.throttled_log import ThrottledLog
 
 logger = logging.getLogger(__name__)
+deaths = ThrottledLog(logger, logging.ERROR)  # a client whose requests kill workers, repeatedly
 CONTEXT = multiprocessing.get_context("spawn")  # not forked: the runtimes' threads are running
 READ_BYTES = 1 << 20
 REAP_SECONDS = 0.05  # how often a dead worker's exit is collected, until it can be...
@@ -132,7 +134,7 @@ class WorkerPool:
             return  # seen dead already (its pipe's EOF, and a write that failed)
         task, worker.task = worker.task, None
         self._retire(worker)
-        logger.error("a compute worker process died; starting another")
+        deaths.log("a compute worker process died; starting another")
         self._idle.put_nowait(self._spawn())
         if task is not None and not task.done():
             task.set_exception(ComputeFailedError("The server failed to handle this request."))

@@ -18,6 +18,7 @@ import orjson
 
 from app.core.inputs import to_batch
 from app.errors import BadRequestError, InvalidRequestError, ServiceError
+from app.protocols.numbers import bounded_int
 from app.protocols.routing import Reply
 from app.schemas import InputSpec
 
@@ -113,9 +114,9 @@ def read_options(query: bytes, n_classes: int) -> PredictOptions:
     top_k = None
     if "top_k" in seen:
         text = seen["top_k"]
-        if not (text.isascii() and text.isdigit() and 1 <= int(text) <= n_classes):
+        top_k = bounded_int(text, 1, n_classes)
+        if top_k is None:
             raise _query_error("top_k", f"must be an integer from 1 to {n_classes}")
-        top_k = int(text)
     probabilities = seen.get("probabilities", "true").lower()
     if probabilities not in ("true", "false"):
         raise _query_error("probabilities", "must be true or false")
