@@ -70,7 +70,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     to one not complete `client_timeout_seconds` after its first byte (the first request: after
     the connection opened), then closes the connection; the app never sees either request.
 
-    Connections beyond `max_connections` are answered 503 and closed as they open. A request's
+    At `max_connections`, a new connection closes the one that has waited longest for a
+    request head (or one idle between requests), answering it 503; when every connection has a
+    request in the app, the new one is answered 503 and closed. A request's
     bytes, head and body, are reserved in the process's `budget` as they arrive (a declared body
     length as soon as the head is complete), and released when its response is complete: a
     request that does not fit is answered 503 with Retry-After and its connection closed."""
@@ -100,10 +102,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        if len(self.connections) > self._max_connections:
-            limit = self._max_connections
-            message = f"The server is at its limit of {limit} connections; retry later."
-            self._refuse(503, "overloaded", message)
+        if len(self.connections) > self._max_connections and not self._make_room():
+            self._refuse(503, "overloaded", self._connections_message())
             return
         # One timer per connection, re-armed only when it fires: a request costs a clock read,
         # not a call_later and a cancel.
@@ -182,6 +182,34 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 except ValueError:
                     return 0  # httptools refuses the request (400)
         return 0
+
+    def _connections_message(self) -> str:
+        limit = self._max_connections
+        return f"The server is at its limit of {limit} connections; retry later."
+
+    def _make_room(self) -> bool:
+        """At the connection cap: close the connection that has waited longest for a request
+        head (else one idle between requests), so that a slow or idle client cannot keep a
+        new one, such as a liveness probe, out. False when every other one is in use."""
+        oldest: GuardedHttpToolsProtocol | None = None
+        idle: GuardedHttpToolsProtocol | None = None
+        for other in self.connections:
+            if other is self or not isinstance(other, GuardedHttpToolsProtocol):
+                continue
+            if other.transport.is_closing():
+                continue
+            if other._head_started != _NOT_TIMING:
+                if oldest is None or other._head_started < oldest._head_started:
+                    oldest = other
+            elif idle is None and other.cycle is not None and other.cycle.response_complete:
+                idle = other
+        if oldest is not None:
+            oldest._refuse(503, "overloaded", self._connections_message())
+            return True
+        if idle is not None:
+            idle.transport.close()  # as a keep-alive timeout would
+            return True
+        return False
 
     def _hold(self, size: int) -> bool:
         if not self._budget.reserve(size):
