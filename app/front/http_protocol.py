@@ -15,9 +15,12 @@ from uvicorn.server import ServerState
 
 from app.front.asgi import SECURITY_HEADERS, STRICT_CSP, Message, Receive, Scope, Send
 from app.front.budget import BufferBudget
+from app.observability.throttled_log import ThrottledLog
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
+# 3,000 connections refused in a flood were 3,000 lines: one every ten seconds, with a count.
+refusals = ThrottledLog(logger, logging.INFO)
 
 # `_head_bytes` counts the bytes of the head being read; besides a count it can be:
 _NO_HEAD = -1  # the head is complete: the body is being read, or the app has the request
@@ -280,7 +283,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _refuse(self, status: int, code: str, message: str) -> None:
         """Answer `status` in the standard error shape and close the connection."""
-        logger.info("%s %s from %s", status, code, self.client)
+        refusals.log("%s %s from %s", status, code, self.client)
         # With a response under way (pipelining), another would corrupt it: just close.
         if self.cycle is None or self.cycle.response_complete:
             default_headers = self.server_state.default_headers
