@@ -103,6 +103,13 @@ class UnauthorizedError(ServiceError):
     headers = {"WWW-Authenticate": 'Bearer realm="admin"'}  # RFC 9110: a 401 names its scheme
 
 
+class TooManyAttemptsError(ServiceError):
+    """Too many failed admin attempts from one address; `headers` carries Retry-After."""
+
+    status_code = 429
+    code = "too_many_attempts"
+
+
 class AdminDisabledError(ServiceError):
     status_code = 404
     code = "admin_disabled"

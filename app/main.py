@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import admin, cards, comparisons, health, models
+from app.api.attempts import FailedAttempts
 from app.api.errors import install_error_handlers
 from app.api.web import install_web
 from app.core.batching import Batchers
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     app.state.registry = registry
     app.state.shadows = shadows
     app.state.sync_metrics = sync_metrics
+    app.state.admin_attempts = FailedAttempts(settings.admin_attempts_per_minute)
     install_error_handlers(app)
     app.include_router(models.router)
     app.include_router(cards.router)

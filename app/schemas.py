@@ -230,7 +230,8 @@ class ErrorResponse(BaseModel):
 
 
 class Share(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: `true` or "2" is not a version, 1.0 not a version number (they were coerced).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     version: int = Field(ge=1)
     weight: float | None = Field(None, gt=0, le=1, description="canary: share of requests")
@@ -242,6 +243,7 @@ class LabelTarget(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {"version": 3},

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         description="Bearer token every predict route asks for (native, V2 and TF Serving "
         "dialects); unset: predicting needs no token.",
     )
+    admin_attempts_per_minute: int = Field(
+        10,
+        ge=1,
+        description="Failed admin calls (wrong or missing token) one client address may make "
+        "a minute; beyond, every admin call from it gets 429 with Retry-After until the count "
+        "has leaked below.",
+    )
     allow_pickle: bool = Field(
         False,
         description="Load model.joblib pickles (unpickling runs code from the file; needs the "
@@ -89,6 +96,21 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1, description="Largest request body; larger ones get 413 unread."
+    )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        description="Open connections. At the cap a new one closes the connection that has "
+        "waited longest for its request head (answered 503 with Retry-After), else one idle "
+        "between requests; when every connection has a request in the app, the new one gets the "
+        "503.",
+    )
+    max_buffered_bytes: int = Field(
+        128 * 1024 * 1024,
+        ge=1024,
+        description="Bytes of request heads and bodies the server holds at once, each request's "
+        "from its first byte until its response is sent (a declared body's whole length as "
+        "soon as its head is in); a request that does not fit gets 503 with Retry-After.",
     )
     max_in_flight: int = Field(
         64, ge=1, description="Requests handled at once; beyond it, 503 with Retry-After."

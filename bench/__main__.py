@@ -12,12 +12,13 @@ from pathlib import Path
 
 from bench import hostile, proctree
 from bench import scenarios as scenario_list
+from bench.floods import flood_lines, measure_floods
 from bench.liveness import LivenessResult, measure_liveness
 from bench.load import check, ensure_wrk
 from bench.memory import BUDGET_SECONDS, MemoryResult, measure_memory
 from bench.report import liveness_lines, memory_lines
 from bench.rounds import Rounds, say
-from bench.scenarios import HOSTILE, PEAK_MEMORY, chosen
+from bench.scenarios import FLOODS, HOSTILE, PEAK_MEMORY, chosen
 from bench.servers import serve
 from bench.shadow import shadow_registry
 from bench.summary import Figures, summarise
@@ -25,6 +26,7 @@ from training.datasets.mnist import MnistNotFoundError
 
 FLOOR_PORT, APP_PORT, BATCHING_PORT, TWO_CORES_PORT, RAW_FLOOR_PORT, MEMORY_PORT = range(8701, 8707)
 TWO_WORKERS_PORT = 8710
+FLOODS_PORT = 8711
 BASELINE_PORT = 8707
 SHADOW_PORT = 8708
 HOSTILE_CLIENTS = 8
@@ -287,6 +289,16 @@ def main(argv: list[str] | None = None) -> int:
             )
         for line in memory_lines(memory):
             say("    " + line)
+
+    if chosen(FLOODS, args.only):
+        say(f"  {FLOODS}: a fresh server, pinned as the others; the prober on its own connection")
+        flood_server = serve(
+            "app.main:create_app", FLOODS_PORT, app_env, server_cpu, "/health/ready", expected
+        )
+        with flood_server as server:
+            for result in measure_floods(server.base_url, server.process.pid, load_cpu):
+                for line in flood_lines(result):
+                    say("    " + line)
 
     figures = Figures(
         rows=rounds.floor_rows() + rounds.rows,

@@ -15,6 +15,7 @@ TWO_WORKERS = "iris-logistic-regression, 1 row, two workers on two cores"
 # Not wrk scenarios, but chosen with --only by these names all the same.
 HOSTILE = "hostile load: /health/live during 16-MP PNG uploads"
 PEAK_MEMORY = "peak memory: 8 worst-case requests in flight"
+FLOODS = "hostile connections: /health/live and RSS during body and head floods"
 IRIS = "iris-logistic-regression, 1 row"
 IRIS_V2 = "iris-logistic-regression, 1 row, V2 JSON"
 IRIS_TFSERVING = "iris-logistic-regression, 1 row, TF Serving :predict"

@@ -323,3 +323,23 @@ def test_each_listed_file_is_opened_once_and_an_unlisted_one_never(
         assert httpx.get(f"{server.base_url}/v1/models/mnist-cnn").json()["version"] == 1
     finally:
         os.close(watch)
+
+
+def test_a_plot_replaced_by_a_link_or_rewritten_is_not_served(
+    start: Callable[..., ServerProcess], registry: Path
+) -> None:
+    server = start(reload_interval_seconds="0")  # the version stays loaded as it was
+    plots = f"{server.base_url}/v1/models/iris-svm/versions/1/plots"
+    assert httpx.get(f"{plots}/confusion_matrix.png", timeout=10).status_code == 200
+    folder = registry / "iris-svm" / "1"
+    (folder / "confusion_matrix.png").unlink()
+    (folder / "confusion_matrix.png").symlink_to("/etc/os-release")
+    (folder / "decision_regions.png").write_bytes(b"\x89PNG not the plot that was trained")
+    for plot in ("confusion_matrix", "decision_regions"):
+        response = httpx.get(f"{plots}/{plot}.png", timeout=10)
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["code"] == "plot_not_found"
+        assert b"NAME=" not in response.content
+    log = server.output()
+    assert "not serving confusion_matrix.png of iris-svm version 1" in log
+    assert "not serving decision_regions.png of iris-svm version 1" in log

@@ -18,6 +18,11 @@ from typing import Any
 
 LABELS_FILE = "labels.json"
 LOCK_FILE = ".labels.lock"
+# labels.json keeps the newest MAX_HISTORY changes; older ones are appended to HISTORY_FILE
+# beside it, one JSON object a line, oldest first (the server's writer does the same): the file
+# the server reads on every scan stays small however long labels keep changing.
+HISTORY_FILE = "labels-history.jsonl"
+MAX_HISTORY = 100
 LABEL_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 PRODUCTION = "production"
 
@@ -78,8 +83,34 @@ def _locked(model_root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _archive(model_root: Path, document: dict[str, Any]) -> None:
+    """Move the entries older than the newest MAX_HISTORY into HISTORY_FILE, synced before
+    labels.json is replaced without them: a crash in between repeats entries, loses none."""
+    keep = len(document["history"]) - MAX_HISTORY
+    if keep <= 0:
+        return
+    moved = document["history"][:keep]
+    del document["history"][:keep]
+    with (model_root / HISTORY_FILE).open("a") as archive:
+        for entry in moved:
+            archive.write(json.dumps(entry) + "\n")
+        archive.flush()
+        os.fsync(archive.fileno())
+
+
+def history(model_root: Path) -> list[dict[str, Any]]:
+    """Every change of the model's labels, oldest first: those moved aside, then labels.json's."""
+    moved = []
+    with contextlib.suppress(FileNotFoundError):
+        lines = (model_root / HISTORY_FILE).read_text().splitlines()
+        moved = [json.loads(line) for line in lines if line.strip()]
+    recent: list[dict[str, Any]] = read(model_root)["history"]
+    return moved + recent
+
+
 def _write(model_root: Path, document: dict[str, Any]) -> None:
     """Replace labels.json atomically: a reader sees the old file or the new one."""
+    _archive(model_root, document)
     handle, temporary = tempfile.mkstemp(prefix=".labels-", dir=model_root)
     try:
         with os.fdopen(handle, "w") as out:
@@ -134,8 +165,7 @@ def change(model_root: Path, label: str, target: Any | None, by: str) -> dict[st
 
 def previous(model_root: Path, label: str) -> dict[str, Any]:
     """What `label` pointed at before its last change: where a rollback takes it."""
-    document = read(model_root)
-    for entry in reversed(document["history"]):
+    for entry in reversed(history(model_root)):
         if entry.get("label") == label:
             if entry.get("from") is None:
                 break

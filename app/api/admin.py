@@ -6,19 +6,21 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 
+from app.api.attempts import FailedAttempts
 from app.api.deps import RegistryDep, SettingsDep
 from app.errors import (
     AdminDisabledError,
     InvalidRequestError,
     LabelNotFoundError,
     RegistryNotWritableError,
+    TooManyAttemptsError,
     UnauthorizedError,
 )
+from app.observability.throttled_log import ThrottledLog
 from app.registry.labels import LABEL_PATTERN, Label, LabelsError, parse_label, write_label
 from app.registry.registry import NAME_PATTERN, ModelRegistry
 from app.schemas import ErrorResponse, LabelsResponse, LabelTarget, ReloadResponse
@@ -26,33 +28,12 @@ from app.schemas import ErrorResponse, LabelsResponse, LabelTarget, ReloadRespon
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
-REFUSAL_LOG_SECONDS = 10.0
 
-
-class RefusalLog:
-    """Logs refused admin calls at most once every REFUSAL_LOG_SECONDS, with a count of those
-    not logged since: a flood of bad tokens cannot flood the log."""
-
-    def __init__(self) -> None:
-        self._next_line = 0.0
-        self._unlogged = 0
-
-    def refused(self, client: str) -> None:
-        now = time.monotonic()
-        if now < self._next_line:
-            self._unlogged += 1
-            return
-        more = f" ({self._unlogged} more refused since the last line)" if self._unlogged else ""
-        logger.warning("admin reload refused: bad or missing token from %s%s", client, more)
-        self._unlogged = 0
-        self._next_line = now + REFUSAL_LOG_SECONDS
-
-
-def _refusal_log(request: Request) -> RefusalLog:
+def _refusal_log(request: Request) -> ThrottledLog:
     state = request.app.state
     if not hasattr(state, "admin_refusals"):
-        state.admin_refusals = RefusalLog()
-    log: RefusalLog = state.admin_refusals
+        state.admin_refusals = ThrottledLog(logger, logging.WARNING)
+    log: ThrottledLog = state.admin_refusals
     return log
 
 
@@ -66,6 +47,7 @@ def _token(authorization: str | None) -> bytes:
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Missing or wrong bearer token"},
     404: {"model": ErrorResponse, "description": "SERVING_ADMIN_TOKEN is not set"},
+    429: {"model": ErrorResponse, "description": "Too many failed attempts from this address"},
 }
 
 
@@ -77,11 +59,22 @@ async def require_admin(
     """Every admin call needs `Authorization: Bearer <SERVING_ADMIN_TOKEN>`."""
     if settings.admin_token is None:
         raise AdminDisabledError("The admin API is off: set SERVING_ADMIN_TOKEN to enable it.")
+    # The peer's address: X-Forwarded-For counts only from SERVING_FORWARDED_ALLOW_IPS.
+    client = request.client.host if request.client else "unknown"
+    attempts: FailedAttempts = request.app.state.admin_attempts
+    wait = attempts.retry_after(client)
+    if wait is not None:
+        _refusal_log(request).log("admin call refused: too many failed attempts from %s", client)
+        error = TooManyAttemptsError(
+            f"Too many failed attempts from this address; retry after {wait} s."
+        )
+        error.headers = {"Retry-After": str(wait)}
+        raise error
     expected = settings.admin_token.get_secret_value().encode()
     # Constant-time comparison: the time taken says nothing about how much of a guess was right.
     if not hmac.compare_digest(_token(authorization), expected):
-        # The peer's address: X-Forwarded-For counts only from SERVING_FORWARDED_ALLOW_IPS.
-        _refusal_log(request).refused(request.client.host if request.client else "unknown")
+        attempts.failed(client)
+        _refusal_log(request).log("admin call refused: bad or missing token from %s", client)
         raise UnauthorizedError("A valid 'Authorization: Bearer <token>' header is required.")
 
 

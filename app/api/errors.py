@@ -10,9 +10,11 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import ServiceError
+from app.observability.throttled_log import ThrottledLog
 from app.protocols.native_codec import dump, error_document
 
 logger = logging.getLogger(__name__)
+crashes = ThrottledLog(logger, logging.ERROR)  # with a traceback: a client must not flood the log
 
 HTTP_CODES = {
     400: "bad_request",
@@ -64,7 +66,7 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def handle_crash(request: Request, exc: Exception) -> Response:
-    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    crashes.log("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "The server failed to handle this request.")
 
 

@@ -4,16 +4,21 @@ The predict routes are the data plane: app/protocols/native.py."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
+from pydantic import BeforeValidator
 
 from app.api.deps import RegistryDep
 from app.core.shadow import Shadows
 from app.errors import PlotNotFoundError
+from app.protocols.paths import version_number
 from app.registry.labels import PRODUCTION
 from app.registry.registry import NAME_PATTERN, ModelRegistry
+from app.registry.repository import VersionLoadError
 from app.schemas import (
     ErrorResponse,
     FailedVersion,
@@ -24,13 +29,19 @@ from app.schemas import (
     VersionStatus,
 )
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
 ModelName = Annotated[
     str,
     Path(pattern=NAME_PATTERN.pattern, description="Registry name", examples=["iris-svm"]),
 ]
-Version = Annotated[int, Path(ge=1, le=2**31, description="Integer version", examples=[1])]
+Version = Annotated[
+    int,
+    # As the data plane reads it: 01 names no version (404), not version 1.
+    BeforeValidator(lambda text: version_number(text) if isinstance(text, str) else text),
+    Path(ge=1, le=2**31, description="Integer version", examples=[1]),
+]
 PlotName = Annotated[
     str,
     Path(
@@ -143,13 +154,14 @@ async def get_version(
 @router.get(
     "/{name}/versions/{version}/plots/{plot}.png",
     responses={**ERRORS, 200: {"content": {"image/png": {}}, "description": "The PNG plot"}},
-    response_class=FileResponse,
+    response_class=Response,
     summary="A plot saved at training time",
 )
 async def get_plot(
     name: ModelName, version: Version, plot: PlotName, registry: RegistryDep
-) -> FileResponse:
-    """A PNG saved with the version: confusion_matrix, decision_regions or training_history."""
+) -> Response:
+    """A PNG saved with the version: confusion_matrix, decision_regions or training_history;
+    served only while its bytes are those metadata.json records (links are not followed)."""
     model = registry.get(name, version)
     file_name = f"{plot}.png"
     if file_name not in model.metadata.files:
@@ -157,4 +169,13 @@ async def get_plot(
         raise PlotNotFoundError(
             f"No plot '{plot}' for {name} version {version}; available: {', '.join(available)}."
         )
-    return FileResponse(model.path / file_name, media_type="image/png")
+    try:
+        content = await asyncio.to_thread(registry.read_listed_file, model, file_name)
+    except (VersionLoadError, OSError) as exc:
+        # Replaced, linked or rewritten since the version loaded: not the file it was.
+        logger.warning("not serving %s of %s version %s: %s", file_name, name, version, exc)
+        raise PlotNotFoundError(
+            f"The plot '{plot}' of {name} version {version} is not the file recorded at "
+            "training time."
+        ) from None
+    return Response(content, media_type="image/png")

@@ -7,8 +7,9 @@ which on one core made an upload a third slower than decoding it inline.
 
 A task still waiting for a worker when its request is cancelled is never sent; one running is
 left to finish, and its worker is idle again once its answer is read. A worker that dies is
-replaced, and its task fails with ComputeFailedError. A worker ends when its pipe closes: when
-the pool closes, or when the server dies, however it dies.
+reaped and replaced at once; its task, if it had one, fails with ComputeFailedError, and a dead
+worker still queued as idle is skipped, so no task is sent to it. A worker ends when its pipe
+closes: when the pool closes, or when the server dies, however it dies.
 """
 
 from __future__ import annotations
@@ -27,10 +28,14 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from app.errors import ServiceError
+from app.observability.throttled_log import ThrottledLog
 
 logger = logging.getLogger(__name__)
+deaths = ThrottledLog(logger, logging.ERROR)  # a client whose requests kill workers, repeatedly
 CONTEXT = multiprocessing.get_context("spawn")  # not forked: the runtimes' threads are running
 READ_BYTES = 1 << 20
+REAP_SECONDS = 0.05  # how often a dead worker's exit is collected, until it can be...
+REAP_TRIES = 100  # ...for at most this many times
 
 
 class ComputeFailedError(ServiceError):
@@ -129,9 +134,11 @@ class WorkerPool:
             self._answered(worker, data)
 
     def _died(self, worker: _Worker) -> None:
+        if worker not in self._workers:
+            return  # seen dead already (its pipe's EOF, and a write that failed)
         task, worker.task = worker.task, None
         self._retire(worker)
-        logger.error("a compute worker process died; starting another")
+        deaths.log("a compute worker process died; starting another")
         self._idle.put_nowait(self._spawn())
         if task is not None and not task.done():
             task.set_exception(ComputeFailedError("The server failed to handle this request."))
@@ -157,25 +164,31 @@ class WorkerPool:
         worker.process.join(wait_seconds)  # reaped, not left a zombie
         if worker.process.is_alive() and wait_seconds:
             worker.process.terminate()
+        elif worker.process.exitcode is None:
+            # Its pipes close a moment before the kernel lets its exit be collected.
+            self.loop.call_later(REAP_SECONDS, self._reap, worker.process, REAP_TRIES)
+
+    def _reap(self, process: BaseProcess, tries: int) -> None:
+        if process.exitcode is None and tries > 1:  # exitcode collects the exit when it can
+            self.loop.call_later(REAP_SECONDS, self._reap, process, tries - 1)
 
     async def run(self, function: Callable[..., Any], *args: Any) -> Any:
         """`function(*args)` in a worker; `function` and its arguments must pickle."""
-        worker = await self._idle.get()
-        task: asyncio.Future[Any] = self.loop.create_future()
-        worker.task = task
-        try:
-            message = pickle.dumps((function, args), pickle.HIGHEST_PROTOCOL)
-        except Exception:
-            worker.task = None
-            self._idle.put_nowait(worker)
-            raise
-        try:
-            # A body of a few MB is written in a few ms: the idle worker is reading it already.
-            worker.tasks.send_bytes(message)
-        except OSError:  # the worker is dead: its pipe's EOF replaces it
-            worker.task = None
-            raise ComputeFailedError("The server failed to handle this request.") from None
-        return await task
+        message = pickle.dumps((function, args), pickle.HIGHEST_PROTOCOL)
+        while True:
+            worker = await self._idle.get()
+            if worker not in self._workers:
+                continue  # died while idle: its replacement is queued too
+            task: asyncio.Future[Any] = self.loop.create_future()
+            worker.task = task
+            try:
+                # A body of a few MB is written in a few ms: the idle worker is reading it.
+                worker.tasks.send_bytes(message)
+            except OSError:  # it died before its pipe's EOF was read: the task goes to another
+                worker.task = None
+                self._died(worker)
+                continue
+            return await task
 
     def close(self) -> None:
         """Close every pipe: each worker ends when it reads EOF (after its task, if any)."""

@@ -9,6 +9,7 @@ handler, and any ServiceError is rendered by that protocol.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from app.front.asgi import (
 from app.front.limits import Limits
 from app.front.tokens import ApiToken
 from app.observability.metrics import Metrics
+from app.observability.throttled_log import ThrottledLog
 from app.protocols.native_codec import error_reply
 from app.protocols.routing import Call, DataRoute, Reply, RouteTable
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from app.core.dataplane import DataPlane
 
 logger = logging.getLogger(__name__)
+crashes = ThrottledLog(logger, logging.ERROR)  # with a traceback: a client must not flood the log
 
 # Probes and scrapes must answer under load: they are neither capped nor counted in flight.
 UNGUARDED_PREFIXES = ("/health/", "/metrics")
@@ -97,7 +100,8 @@ class SecureFront:
             await self.app(scope, receive, send_secured)
         except Exception:
             if status == 0:  # FastAPI's own crash handler has logged and answered otherwise
-                logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                method, path = scope["method"], scope["path"]
+                crashes.log("unhandled error on %s %s", method, path, exc_info=sys.exc_info()[1])
                 await send_reply(send_secured, CRASH)
         finally:
             route = scope.get("route")

@@ -18,6 +18,7 @@ import numpy.typing as npt
 import orjson
 
 from app.errors import BadRequestError, InvalidRequestError, ServiceError
+from app.protocols.numbers import bounded_int
 from app.protocols.routing import Reply
 
 # Error bodies stay small whatever the request held: what is echoed back is capped.
@@ -95,9 +96,9 @@ def read_options(query: bytes, n_classes: int | None) -> PredictOptions:
     top_k = None
     if "top_k" in seen:
         text = seen["top_k"]
-        if not (text.isascii() and text.isdigit() and 1 <= int(text) <= (n_classes or 0)):
+        top_k = bounded_int(text, 1, n_classes or 0)
+        if top_k is None:
             raise _query_error("top_k", f"must be an integer from 1 to {n_classes}")
-        top_k = int(text)
     probabilities = seen.get("probabilities", "true").lower()
     if probabilities not in ("true", "false"):
         raise _query_error("probabilities", "must be true or false")

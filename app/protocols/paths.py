@@ -4,13 +4,31 @@ dialect."""
 from __future__ import annotations
 
 from app.core.dataplane import DataPlane, Target
-from app.errors import InvalidRequestError
+from app.errors import InvalidRequestError, VersionNotFoundError
 from app.front.asgi import header
+from app.protocols.numbers import bounded_int
 from app.protocols.routing import Call
 from app.registry.labels import LABEL_PATTERN
 from app.registry.registry import NAME_PATTERN
 
 MAX_VERSION = 2**31
+
+
+def version_number(version: str, name: str | None = None) -> int:
+    """The version a path names: a number as the registry writes it (404 for one written
+    otherwise, such as 01, which no version folder is), from 1 to MAX_VERSION (422)."""
+    if version.isascii() and version.isdigit() and version[:1] == "0" and len(version) > 1:
+        of = f" of model '{name}'" if name is not None else ""
+        raise VersionNotFoundError(
+            f"No version {version}{of}: versions are numbers without leading zeros."
+        )
+    number = bounded_int(version, 1, MAX_VERSION)
+    if number is None:
+        raise InvalidRequestError(
+            f"path.version: must be an integer from 1 to {MAX_VERSION}",
+            [{"loc": ["path", "version"], "message": "must be an integer from 1"}],
+        )
+    return number
 
 
 def resolve(plane: DataPlane, call: Call, version_may_be_label: bool = False) -> Target:
@@ -31,14 +49,7 @@ def resolve(plane: DataPlane, call: Call, version_may_be_label: bool = False) ->
             f"path.label: must match {LABEL_PATTERN.pattern}",
             [{"loc": ["path", "label"], "message": f"must match {LABEL_PATTERN.pattern}"}],
         )
-    number = None
-    if version is not None:
-        if not (version.isascii() and version.isdigit() and 1 <= int(version) <= MAX_VERSION):
-            raise InvalidRequestError(
-                f"path.version: must be an integer from 1 to {MAX_VERSION}",
-                [{"loc": ["path", "version"], "message": "must be an integer from 1"}],
-            )
-        number = int(version)
+    number = None if version is None else version_number(version, name)
     target = plane.resolve(name, number, label, header(call.scope, b"x-request-key"))
     # Name the model and version in the request's metrics, errors included.
     state = call.scope.setdefault("state", {})

@@ -23,6 +23,11 @@ from typing import Any
 
 LABELS_FILE = "labels.json"
 LOCK_FILE = ".labels.lock"
+# labels.json keeps the newest MAX_HISTORY changes; older ones are appended to HISTORY_FILE
+# beside it, one JSON object a line, oldest first (training/labels.py writes the same way):
+# the file every scan reads stays small however long labels keep changing.
+HISTORY_FILE = "labels-history.jsonl"
+MAX_HISTORY = 100
 LABEL_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 PRODUCTION = "production"
 
@@ -149,6 +154,7 @@ def write_label(model_dir: Path, name: str, label: Label | None, by: str) -> Non
                 "by": by,
             }
         )
+        _move_old_history(model_dir, document)
         handle, temporary = tempfile.mkstemp(prefix=".labels-", dir=model_dir)
         try:
             with os.fdopen(handle, "w") as out:
@@ -161,3 +167,16 @@ def write_label(model_dir: Path, name: str, label: Label | None, by: str) -> Non
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
             raise
+
+
+def _move_old_history(model_dir: Path, document: dict[str, Any]) -> None:
+    """Append the history entries beyond the newest MAX_HISTORY to HISTORY_FILE (synced before
+    labels.json is replaced without them: a crash between repeats an entry, never loses one)."""
+    history = document["history"]
+    if len(history) <= MAX_HISTORY:
+        return
+    old, document["history"] = history[:-MAX_HISTORY], history[-MAX_HISTORY:]
+    with (model_dir / HISTORY_FILE).open("a") as out:
+        out.write("".join(json.dumps(entry) + "\n" for entry in old))
+        out.flush()
+        os.fsync(out.fileno())

@@ -5,21 +5,28 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import logging
 
 logger = logging.getLogger(__name__)
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    # find_library runs ldconfig: looked up once, not on every hand-back.
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name) if name is not None else None
+
+
 def release_freed_memory() -> None:
     """glibc keeps the heap that loading freed (file buffers, converter scratch) mapped; a large
-    tree ensemble left hundreds of MB resident that way. malloc_trim hands it back; elsewhere
-    (musl, macOS) this does nothing."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
+    tree ensemble left hundreds of MB resident that way, request bodies a GB. malloc_trim hands
+    it back; elsewhere (musl, macOS) this does nothing."""
     try:
-        ctypes.CDLL(name).malloc_trim(0)
+        libc = _libc()
+        if libc is not None:
+            libc.malloc_trim(0)
     except (OSError, AttributeError):
         logger.debug("malloc_trim is not available")
 

@@ -22,6 +22,7 @@ from app.registry.repository import (
     NAME_PATTERN,
     Stamp,
     VersionLoadError,
+    read_verified,
     read_version,
     scan,
     stamp,
@@ -308,6 +309,20 @@ class ModelRegistry:
         if not versions and not any(b.name == name for b in self._broken.values()):
             raise ModelNotFoundError(f"No model '{name}' in the registry.")
         raise VersionNotFoundError(f"No version {version} of model '{name}'.")
+
+    def read_listed_file(self, model: LoadedModel, file_name: str) -> bytes:
+        """A file of a loaded version that its metadata.json lists, read now without following
+        links and checked against the size and SHA-256 recorded there (VersionLoadError, or
+        OSError, when it is not that file any more)."""
+        digest = model.metadata.files[file_name]
+        return read_verified(
+            model.path,
+            file_name,
+            digest.sha256,
+            digest.bytes,
+            self.root,
+            self.allow_symlinks,
+        )
 
     def ready(self) -> dict[str, dict[int, LoadedModel]]:
         """The loaded versions by name (a snapshot: safe to iterate)."""

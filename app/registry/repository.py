@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from app.registry.labels import LABELS_FILE
+from app.registry.labels import HISTORY_FILE, LABELS_FILE
 from app.schemas import ModelMetadata
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -66,10 +66,9 @@ def _skip_reason(
 
 def _versions_of(model_dir: Path, root: Path, allow_symlinks: bool, found: Scan) -> None:
     for entry in sorted(model_dir.iterdir()):
-        # Staging folders (.staging-*) are versions being written: not there yet.
-        if (
-            entry.name.startswith(".") or entry.name == LABELS_FILE
-        ):  # labels: app/registry/labels.py
+        # Staging folders (.staging-*) are versions being written: not there yet. Labels and
+        # their history: app/registry/labels.py.
+        if entry.name.startswith(".") or entry.name in (LABELS_FILE, HISTORY_FILE):
             continue
         naming = "not a version number (1, 2, 3, ... in ASCII digits)"
         problem = _skip_reason(entry, VERSION_PATTERN, naming, root, allow_symlinks)

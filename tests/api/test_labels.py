@@ -7,10 +7,12 @@ import json
 import shutil
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import IRIS_ROW, make_client
+from tests.helpers import IRIS_ROW, ServerProcess, make_client
+from training import labels as training_labels
 
 AUTH = {"Authorization": "Bearer s3cret"}
 ROW = {"instances": [IRIS_ROW]}
@@ -123,3 +125,28 @@ def test_a_broken_labels_file_keeps_the_labels_last_read(two_versions: Path) -> 
         client.post("/v1/admin/reload", headers=AUTH)
         assert answered(client, "/v1/models/iris-svm/predict") == "1"
         assert "labels.json is not JSON" in client.app.state.registry.label_errors["iris-svm"]  # type: ignore[attr-defined]
+
+
+def test_a_long_label_history_is_bounded_and_nothing_is_lost(two_versions: Path) -> None:
+    """A real server: label PUTs for a long time keep labels.json small, the older changes
+    moved beside it, where the training side reads them (the registry contract)."""
+    server = ServerProcess(
+        two_versions, admin_token="s3cret", reload_interval_seconds="0", compute_workers="1"
+    )
+    try:
+        server.wait_ready()
+        with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=30) as client:
+            for i in range(130):
+                target = {"version": 1 + i % 2}
+                response = client.put("/v1/admin/models/iris-svm/labels/production", json=target)
+                assert response.status_code == 200, response.text
+            assert client.get("/health/ready").status_code == 200
+    finally:
+        server.stop()
+    model = two_versions / "iris-svm"
+    document = json.loads((model / "labels.json").read_text())
+    assert len(document["history"]) == training_labels.MAX_HISTORY  # the newest 100
+    assert document["labels"] == {"production": {"version": 2}}
+    everything = training_labels.history(model)
+    assert [entry["to"]["version"] for entry in everything] == [1 + i % 2 for i in range(130)]
+    assert training_labels.previous(model, "production") == {"version": 1}

@@ -121,5 +121,25 @@ def test_concurrent_writers_lose_no_change(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     document = labels.read(root)
-    assert len(document["history"]) == 120
+    assert len(document["history"]) == labels.MAX_HISTORY  # the newest; the rest moved aside
+    assert len(labels.history(root)) == 120
     assert set(document["labels"]) == {"a", "b", "c"}
+
+
+def test_a_long_history_is_bounded_and_rollback_still_finds_an_older_target(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "m"
+    for version in (1, 2, 3):
+        (root / str(version)).mkdir(parents=True)
+    labels.change(root, "production", {"version": 1}, "test")
+    labels.change(root, "production", {"version": 2}, "test")
+    for i in range(250):  # another label changes for a long time
+        labels.change(root, "staging", {"version": 1 + i % 3}, f"change {i}")
+    document = labels.read(root)
+    assert len(document["history"]) == labels.MAX_HISTORY
+    assert document["history"][-1]["by"] == "change 249"  # the newest kept
+    everything = labels.history(root)
+    assert [entry["by"] for entry in everything[2:]] == [f"change {i}" for i in range(250)]
+    # production's last change lies in the moved-aside part: rollback reads it there.
+    assert labels.previous(root, "production") == {"version": 1}
