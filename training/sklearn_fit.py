@@ -68,8 +68,9 @@ def fit_sklearn(estimator: Estimator, data: Dataset, train_rows: int | None = No
             "type": onnx_agreement.get("input_type", "float64") if exported else "float64",
             "shape": [data.train_features.shape[1]],
         },
-        # A pickle's are its predict() and predict_proba() (models/README.md).
-        outputs={"label": "label", "probabilities": "probabilities"},
+        # Fitted on class indices, the artifact's `label` answers an index, not one of the class
+        # labels: the signature names only the probabilities (models/README.md).
+        outputs={"probabilities": "probabilities"},
     )
 
 
