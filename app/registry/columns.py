@@ -27,6 +27,8 @@ MAX_DETAILS = 10
 # float overflow. Format 1 columns are bounded by the tensor they feed.
 LEGACY_BOUND = 1e6
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+# The bound of a float64 column: any finite number (an infinity compares within math.inf).
+FLOAT64_MAX = float(np.finfo(np.float64).max)
 INT64_BOUNDS = (-(2**63), 2**63 - 1)
 NUMBER_TYPES = frozenset({int, float})  # exactly: bool is an int subclass, and not a number
 # Up to this many values, a check in Python beats numpy's reductions (about 1 us each).
@@ -60,7 +62,7 @@ def number_bound(signature: Signature, column: Column) -> float:
     """The largest magnitude a number of this column may have."""
     if signature.format_version == 0:
         return LEGACY_BOUND
-    return FLOAT32_MAX if column.name in signature.float32_inputs else math.inf
+    return FLOAT32_MAX if column.name in signature.float32_inputs else FLOAT64_MAX
 
 
 def _value_error(value: Any, column: Column, bound: float) -> str | None:
@@ -181,7 +183,7 @@ def _number_rows(rows: list[Any], signature: Signature) -> npt.NDArray[np.float6
     if signature.format_version == 0:
         bound = LEGACY_BOUND
     else:
-        bound = FLOAT32_MAX if signature.float32_inputs else math.inf
+        bound = FLOAT32_MAX if signature.float32_inputs else FLOAT64_MAX
     if matrix.size <= SMALL_ARRAY:
         within = all(-bound <= value <= bound for value in matrix.ravel().tolist())
     else:

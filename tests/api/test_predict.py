@@ -65,7 +65,6 @@ def _error(response: Any, status: int, code: str) -> dict[str, Any]:
         ([[1, 2, 3]], "instances[0]", "expected 4 numbers"),
         ([IRIS_ROW, [1, 2, "x", 4]], "instances[1][petal_length]", "got str"),
         ([[1, 2, True, 4]], "instances[0][petal_length]", "got bool"),
-        ([[1, 2, 3, 1e300]], "instances[0][petal_width]", "outside the allowed range"),
         (
             [{"sepal_length": 1, "sepal_width": 2, "petal_length": 3}],
             "instances[0][petal_width]",
