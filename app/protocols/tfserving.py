@@ -27,7 +27,7 @@ from app.protocols.paths import resolve
 from app.protocols.routing import Call, DataRoute, Reply
 from app.protocols.v2_response import error_reply
 from app.registry.columns import check_rows, from_columns
-from app.registry.signature import Signature
+from app.registry.signature import LEGACY_TENSOR, Signature
 from app.registry.tensors import Columns
 
 FIELDS = frozenset({"instances", "inputs", "signature_name"})
@@ -45,11 +45,18 @@ def _images(items: list[Any]) -> list[bytes] | None:
         raise InvalidInputError('A {"b64": ...} value is not valid base64.') from exc
 
 
+def _whole_tensor(key: str, signature: Signature) -> bool:
+    """Whether an `inputs` key names the one tensor of the artifact rather than a column."""
+    if key in signature.name_set or len(signature.tensors) != 1:
+        return False
+    return key in (LEGACY_TENSOR, signature.tensors[0].name)
+
+
 def _columns(inputs: dict[str, Any], signature: Signature, max_rows: int) -> Columns:
-    """Columnar inputs: one list per column (or, for a version without a signature, "input":
-    the rows)."""
-    if set(inputs) == {"input"} and signature.format_version == 0:
-        rows = inputs["input"]
+    """Columnar inputs: one list per column; or, where the artifact takes one tensor, that
+    tensor by name (or by "input", the name it had before signatures) holding the rows."""
+    if len(inputs) == 1 and _whole_tensor(next(iter(inputs)), signature):
+        rows = next(iter(inputs.values()))
         if type(rows) is not list or not rows:
             raise InvalidRequestError("instances (or inputs) must be a non-empty list.")
         return rows_to_columns(rows, signature, max_rows, "inputs")

@@ -82,7 +82,6 @@ BAD_REQUESTS: dict[str, tuple[Callable[[TestClient], Response], int, str]] = {
         "invalid_input",
     ),
     "missing feature": (_json(IRIS, '{"instances": [{"sepal_length": 1}]}'), 422, "invalid_input"),
-    "huge number": (_json(IRIS, '{"instances": [[1e308, 1, 1, 1]]}'), 422, "invalid_input"),
     "overflowing number": (_json(IRIS, '{"instances": [[1e999, 1, 1, 1]]}'), 422, "invalid_input"),
     "huge integer": (
         _json(IRIS, '{"instances": [[' + "9" * 4000 + ", 1, 1, 1]]}"),

@@ -101,7 +101,9 @@ def test_labels_unlike_the_artifact_fail_the_version_at_load(iris_registry: Path
     version that loads as ready and answers 500."""
     metadata_path = iris_registry / "iris-svm" / "1" / "metadata.json"
     metadata = json.loads(metadata_path.read_text())
-    metadata_path.write_text(json.dumps({**metadata, "class_labels": ["setosa", "versicolor"]}))
+    two = ["setosa", "versicolor"]
+    metadata["signature"]["classes"]["labels"] = two
+    metadata_path.write_text(json.dumps({**metadata, "class_labels": two}))
     with make_client(iris_registry) as client:
         response = client.post(IRIS, json={"instances": [IRIS_ROW]})
         assert response.status_code == 503

@@ -40,7 +40,9 @@ def test_instances_rows_equal_native_probabilities(client: TestClient) -> None:
 def test_columnar_inputs_answer_outputs(client: TestClient) -> None:
     columns = {name: [IRIS_ROW[i], SECOND[name]] for i, name in enumerate(SECOND)}
     expected = probabilities(client, "iris-logistic-regression", [IRIS_ROW, SECOND])
-    for inputs in (columns, [IRIS_ROW, list(SECOND.values())], {"input": [IRIS_ROW, SECOND]}):
+    rows = [IRIS_ROW, SECOND]
+    # Columns, rows, or the artifact's one tensor by its name ("X") or its name before signatures.
+    for inputs in (columns, [IRIS_ROW, list(SECOND.values())], {"input": rows}, {"X": rows}):
         response = client.post(IRIS, json={"inputs": inputs})
         assert response.status_code == 200, response.text
         np.testing.assert_allclose(response.json()["outputs"], expected, atol=1e-5)
