@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import time
@@ -154,4 +155,15 @@ def exit_on_sigterm() -> None:
 
 if __name__ == "__main__":
     exit_on_sigterm()
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except SystemExit as stop:
+        code = stop.code
+        if not (isinstance(code, int) and code > 128):
+            raise
+        # The `finally` blocks have run (the marker is gone); a stop in the middle of a fit
+        # leaves native threads (OpenMP, ONNX Runtime) that the interpreter's teardown can crash
+        # on (SIGSEGV), so the process ends here, with the signal's status.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
