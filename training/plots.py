@@ -13,27 +13,48 @@ matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import numpy.typing as npt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from training.plot_labels import place_labels  # noqa: E402
+
+CONFUSION_MATRIX_INCHES_PER_CLASS = 0.6
+CONFUSION_MATRIX_DPI = 100
 
 
-def confusion_matrix_plot(
-    path: Path, matrix: list[list[int]], labels: list[str], title: str
-) -> None:
-    """Counts of true (rows) against predicted (columns) classes."""
+def confusion_matrix_figure(matrix: list[list[int]], labels: list[str], title: str) -> Figure:
+    """Counts of true (rows) against predicted (columns) classes, every class named on both axes
+    and every count at 10 pt: the figure grows with the class count, 0.6 in (60 px) per class."""
     data = np.asarray(matrix)
-    size = 2.5 + 0.45 * len(labels)
-    fig, ax = plt.subplots(figsize=(size, size))
+    size = 1.8 + CONFUSION_MATRIX_INCHES_PER_CLASS * len(labels)  # + room for labels and title
+    fig, ax = plt.subplots(figsize=(size, size), dpi=CONFUSION_MATRIX_DPI)
     ax.imshow(data, cmap="Blues")
-    ax.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) < 5 else 0)
-    ax.set_yticks(range(len(labels)), labels)
+    long_labels = max((len(label) for label in labels), default=0) > 3
+    ax.set_xticks(
+        range(len(labels)),
+        labels,
+        rotation=45 if long_labels else 0,
+        ha="right" if long_labels else "center",
+        rotation_mode="anchor",
+        fontsize=10,
+    )
+    ax.set_yticks(range(len(labels)), labels, fontsize=10)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
     threshold = data.max() / 2
     for (row, col), count in np.ndenumerate(data):
         colour = "white" if count > threshold else "black"
-        ax.text(col, row, str(count), ha="center", va="center", color=colour, fontsize=8)
+        ax.text(col, row, str(count), ha="center", va="center", color=colour, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    return fig
+
+
+def confusion_matrix_plot(
+    path: Path, matrix: list[list[int]], labels: list[str], title: str
+) -> None:
+    """confusion_matrix_figure, saved as a PNG."""
+    fig = confusion_matrix_figure(matrix, labels, title)
+    fig.savefig(path, dpi=CONFUSION_MATRIX_DPI)
     plt.close(fig)
 
 
@@ -136,20 +157,17 @@ def learning_curve_plot(path: Path, curve: dict[str, Any], title: str) -> None:
     plt.close(fig)
 
 
-def comparison_plot(path: Path, comparison: dict[str, Any]) -> None:
-    """Accuracy against one-row serving latency (log scale), the Pareto front joined up."""
+COMPARISON_DPI = 90
+
+
+def comparison_figure(comparison: dict[str, Any]) -> Figure:
+    """Accuracy against one-row serving latency (log scale), the Pareto front joined up, each
+    point named by a label placed clear of the others (close points are common: Iris models)."""
     rows = [row for row in comparison["rows"] if row.get("one_row_median_us") is not None]
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=COMPARISON_DPI)
     for row in rows:
         colour = "tab:red" if row["pareto"] else "tab:blue"
         ax.scatter(row["one_row_median_us"], row["accuracy"], color=colour, zorder=3)
-        ax.annotate(
-            row["name"].split("-", 1)[1],
-            (row["one_row_median_us"], row["accuracy"]),
-            textcoords="offset points",
-            xytext=(5, -10),
-            fontsize=8,
-        )
     front = sorted((r for r in rows if r["pareto"]), key=lambda r: r["one_row_median_us"])
     ax.step(
         [r["one_row_median_us"] for r in front],
@@ -160,13 +178,25 @@ def comparison_plot(path: Path, comparison: dict[str, Any]) -> None:
         label="Pareto front: nothing both faster and more accurate",
     )
     ax.set_xscale("log")
+    ax.margins(x=0.15, y=0.12)  # room for the labels of the outermost points
     ax.set_xlabel("serving cost: one-row latency, median µs (log scale; 1 thread)")
     ax.set_ylabel("test accuracy")
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(f"{comparison['dataset']}: which model is worth its cost", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.tight_layout()  # before placing: labels are placed in the final pixels
+    place_labels(
+        ax,
+        [(row["one_row_median_us"], row["accuracy"]) for row in rows],
+        [row["name"].split("-", 1)[1] for row in rows],
+    )
+    return fig
+
+
+def comparison_plot(path: Path, comparison: dict[str, Any]) -> None:
+    """comparison_figure, saved as a PNG."""
+    fig = comparison_figure(comparison)
+    fig.savefig(path, dpi=COMPARISON_DPI)
     plt.close(fig)
 
 
