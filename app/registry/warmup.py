@@ -4,16 +4,13 @@ signature, and the cost of a call measured: a mismatch fails the version with it
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
 import orjson
 
+from app.core.columns import rows_to_columns
 from app.errors import ServiceError
-from app.registry.columns import from_records
 from app.registry.outputs import check_outputs
 from app.registry.signature import LEGACY_PROBABILITIES, Signature, SignatureError
 from app.registry.tensors import Columns, repeat, rows_of, synthetic_columns, to_tensors
@@ -74,33 +71,13 @@ def example_columns(signature: Signature, example: bytes | None) -> Columns:
         document = document.get("dataframe_records", document.get("instances"))
     if not isinstance(document, list) or not document:
         raise SignatureError("the stored example is not a list of rows")
-    if signature.is_image:
-        return _example_images(signature, document)
+    if signature.is_image:  # records {"image": pixels}; a request sends the pixels themselves
+        name = signature.inputs[0].name
+        document = [row.get(name) if isinstance(row, dict) else row for row in document]
     try:
-        return from_records(document, signature, max_rows=10_000, where="example")
+        return rows_to_columns(document, signature, max_rows=10_000, where="example")
     except ServiceError as exc:
         raise SignatureError(f"the stored example does not fit the signature: {exc}") from exc
-
-
-def _example_images(signature: Signature, rows: list[Any]) -> Columns:
-    """An image model's example: each row's picture ({"image": nested pixels}) as the [n, pixels]
-    it is fed, checked for its size and the column's range."""
-    column = signature.inputs[0]
-    pixels = int(np.prod(column.shape)) if column.shape else None
-    try:
-        images = [row[column.name] if isinstance(row, dict) else row for row in rows]
-        array = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SignatureError(f"the stored example's {column.name!r} is not a picture") from exc
-    if pixels is not None and array.shape[1] != pixels:
-        raise SignatureError(
-            f"the stored example's pictures have {array.shape[1]} pixels, not {pixels}"
-        )
-    bounds = (column.model_extra or {}).get("range") or [-math.inf, math.inf]
-    low, high = float(bounds[0]), float(bounds[1])
-    if not np.isfinite(array).all() or array.min() < low or array.max() > high:
-        raise SignatureError(f"the stored example's pixels are outside [{low:g}, {high:g}]")
-    return {column.name: array}
 
 
 def _best_of(runtime: Runtime, columns: Columns, signature: Signature, times: int) -> float:
