@@ -218,22 +218,24 @@ v2_bodies = st.fixed_dictionaries(
 )
 
 
-@given(v2_bodies, st.binary(max_size=40), st.booleans(), st.sampled_from([IRIS, DIGITS]))
+@given(v2_bodies, st.binary(max_size=40), st.booleans(), st.sampled_from(["iris", "digits"]))
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_v2_infer_bodies_decode_or_fail_cleanly(
-    document: Any, binary: bytes, with_binary: bool, spec: InputSpec
+    document: Any, binary: bytes, with_binary: bool, which: str
 ) -> None:
+    signature, spec = SIGNATURES[which], IRIS if which == "iris" else DIGITS
     header = json.dumps(document).encode()
     body, length = (header + binary, len(header)) if with_binary else (header, None)
     try:
-        request = decode_infer(body, length, spec, 3, max_rows=5)
+        request = decode_infer(body, length, signature, max_rows=5)
     except ServiceError as exc:
         assert 400 <= exc.status_code < 500 and str(exc)
         return
-    if request.rows is not None:
-        assert request.rows.shape[1] == spec.n_features and 1 <= len(request.rows) <= 5
+    if request.columns is not None:
+        rows = np.column_stack([np.asarray(v, dtype=float) for v in request.columns.values()])
+        assert rows.shape[1] == spec.n_features and 1 <= len(rows) <= 5
         low, high = spec.range or [-1e6, 1e6]
-        assert ((request.rows >= low) & (request.rows <= high)).all()
+        assert ((rows >= low) & (rows <= high)).all()
     else:
         assert spec.kind == "image" and request.images is not None
 

@@ -13,6 +13,7 @@ from app.errors import ServiceError
 from app.protocols.csv_codec import decode_csv
 from app.protocols.native_request import decode_instances
 from app.protocols.tfserving import decode_predict
+from app.protocols.v2_request import decode_infer
 from app.registry.signature import read_signature
 from tests.tabular_models import CLASSIFIER_COLUMNS, signature
 
@@ -106,3 +107,32 @@ def test_csv_bodies_decode_or_fail_cleanly(header: list[str], rows: Any, noise: 
             assert 400 <= exc.status_code < 500 and str(exc)
             continue
         _check(columns)
+
+
+v2_tensors = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from([*NAMES, "input"]),
+        "shape": st.sampled_from([[1], [2], [2, 1], [1, 4], [2, 4], [0]]) | json_values,
+        "datatype": st.sampled_from(["BYTES", "BOOL", "FP32", "FP64", "INT64", "INT8", "UINT64"]),
+    },
+    optional={
+        "data": st.lists(cells, max_size=8) | json_values,
+        "parameters": st.fixed_dictionaries({"binary_data_size": st.integers(0, 24)}),
+    },
+)
+
+
+@given(
+    st.fixed_dictionaries({"inputs": st.lists(v2_tensors, min_size=1, max_size=5)}),
+    st.binary(max_size=48),
+)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_v2_tensors_by_column_decode_or_fail_cleanly(document: Any, binary: bytes) -> None:
+    header = json.dumps(document).encode()
+    try:
+        request = decode_infer(header + binary, len(header), CHURN, max_rows=5)
+    except ServiceError as exc:
+        assert 400 <= exc.status_code < 500 and str(exc)
+        return
+    assert request.images is None
+    _check(request.columns)

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.inputs import to_batch
-from app.registry.columns import from_records
+from app.registry.columns import from_records, rows_bound
 from app.registry.signature import Signature
 from app.registry.tensors import Columns, MatrixColumns
 from app.schemas import Feature, InputSpec
@@ -27,10 +27,12 @@ def input_spec(signature: Signature) -> InputSpec:
             shape=shape,
             range=extra.get("range", [0, 255]),
         )
+    bound = rows_bound(signature)
     return InputSpec(
         kind="tabular",
         n_features=len(signature.inputs),
         features=[Feature(name=c.name, unit=c.unit) for c in signature.inputs],
+        range=[-bound, bound],
     )
 
 

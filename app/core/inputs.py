@@ -89,9 +89,11 @@ def _image_row(row: Any, spec: InputSpec, index: int, errors: list[dict[str, Any
 
 
 def input_bounds(spec: InputSpec) -> tuple[float, float]:
-    if spec.kind == "image":
-        low, high = spec.range or [0, 255]
+    if spec.range:  # an image's pixels; a signature's numbers, bounded by the tensor they feed
+        low, high = spec.range
         return low, high
+    if spec.kind == "image":
+        return 0, 255
     return -MAX_ABS_FEATURE, MAX_ABS_FEATURE
 
 

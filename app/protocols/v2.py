@@ -9,22 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.core.columns import input_spec, matrix_columns
+from app.core.columns import matrix_columns
 from app.core.dataplane import DataPlane
-from app.errors import InvalidRequestError, NotReadyError, UnsupportedInputError
+from app.errors import InvalidRequestError, NotReadyError
 from app.front.asgi import header
-from app.protocols import v2_docs
+from app.protocols import v2_docs, v2_model
 from app.protocols.native_codec import read_json
 from app.protocols.paths import resolve
 from app.protocols.routing import Call, DataRoute, Reply
-from app.protocols.v2_request import INPUT_NAME, decode_infer
+from app.protocols.v2_request import decode_infer
 from app.protocols.v2_response import HEADER_LENGTH, error_reply, infer_reply, json_reply
-from app.registry.registry import LoadedModel
 
 SERVER_NAME = "modelserve"
 SERVER_VERSION = "0.1.0"
-EXTENSIONS = ["binary_tensor_data", "classification", "model_repository"]
-PLATFORMS = {"model.onnx": "onnxruntime_onnx", "model.tflite": "litert_tflite"}
+EXTENSIONS = ["binary_tensor_data", "classification", "model_configuration", "model_repository"]
 
 
 def _header_length(call: Call) -> int | None:
@@ -37,16 +35,11 @@ def _header_length(call: Call) -> int | None:
 
 
 async def infer(plane: DataPlane, call: Call) -> Reply:
-    """JSON or binary tensors in -> label, class index and probabilities out. tritonclient
-    sends no Content-Type: the body is read as the protocol says, whatever it is declared as."""
+    """JSON or binary tensors in -> a classifier's label, class index and probabilities, or a
+    regressor's values, out. tritonclient sends no Content-Type: the body is read as the
+    protocol says, whatever it is declared as."""
     target = resolve(plane, call, version_may_be_label=True)
     metadata, signature = target.model.metadata, target.model.signature
-    if signature.classes is None or not signature.all_numbers and not signature.is_image:
-        raise UnsupportedInputError(
-            f"Model '{metadata.name}' takes typed columns or answers values: V2 infer serves "
-            "classifiers of numbers or images for now; use the native or TF Serving predict."
-        )
-    labels = signature.classes.labels
     header_length = _header_length(call)
     size = len(call.body)
     header_size = size if header_length is None else min(header_length, size)
@@ -56,80 +49,50 @@ async def infer(plane: DataPlane, call: Call) -> Reply:
         decode_infer,
         call.body,
         header_length,
-        input_spec(signature),
-        len(labels),
+        signature,
         plane.settings.max_batch_rows,
     )
     if request.images is not None:
-        rows = await plane.images(request.images)
+        columns = matrix_columns(signature, await plane.images(request.images))
     else:
-        assert request.rows is not None
-        rows = request.rows
-    prediction = await plane.predict(target, matrix_columns(signature, rows), call.after)
-    reply = infer_reply(
-        metadata.name,
-        metadata.version,
-        request.id,
-        labels,
-        prediction.probabilities,
-        request.outputs,
-    )
+        assert request.columns is not None
+        columns = request.columns
+    prediction = await plane.predict(target, columns, call.after)
+    reply = infer_reply(metadata.name, metadata.version, request.id, prediction, request.outputs)
     reply.headers.append((b"x-model-version", str(metadata.version).encode()))
     return reply
-
-
-def _platform(model: LoadedModel) -> str:
-    for file_name, platform in PLATFORMS.items():
-        if file_name in model.metadata.files:
-            return platform
-    return f"{model.metadata.framework}_joblib"
-
-
-def _accepts(model: LoadedModel) -> str:
-    spec = input_spec(model.signature)
-    if spec.kind == "image":
-        return (
-            f"'{INPUT_NAME}' takes FP32 (or any INT, UINT, FP16, FP64 type) [-1, 784] or "
-            "UINT8 [-1, 28, 28]: pixels 0-255, ink bright as in MNIST; or BYTES [-1] of "
-            "encoded images (PNG, JPEG, GIF, BMP, WebP; base64 strings in JSON, raw in binary "
-            "data), each preprocessed into a 28x28 digit as image uploads are."
-        )
-    names = ", ".join(f"{f.name} ({f.unit})" if f.unit else f.name for f in spec.features or [])
-    width = spec.n_features
-    return f"'{INPUT_NAME}' takes FP32 (or any INT, UINT, FP16, FP64 type) [-1, {width}]: {names}."
 
 
 async def model_metadata(plane: DataPlane, call: Call) -> Reply:
     model = resolve(plane, call, version_may_be_label=True).model
     metadata, signature = model.metadata, model.signature
-    labels = signature.classes.labels if signature.classes else []
     versions = sorted(plane.registry.ready().get(metadata.name, {}))
+    parameters = {
+        "version": str(metadata.version),
+        "dataset": metadata.dataset,
+        "algorithm": metadata.algorithm,
+        "task": signature.task,
+        "accepts": v2_model.accepts(signature),
+    }
+    if signature.classes is not None:
+        parameters["class_labels"] = ",".join(signature.classes.labels)
     return json_reply(
         {
             "name": metadata.name,
             "versions": [str(v) for v in versions],
-            "platform": _platform(model),
-            "inputs": [
-                {
-                    "name": INPUT_NAME,
-                    "datatype": "FP32",
-                    "shape": [-1, input_spec(signature).n_features],
-                }
-            ],
-            "outputs": [
-                {"name": "label", "datatype": "BYTES", "shape": [-1]},
-                {"name": "class_index", "datatype": "INT64", "shape": [-1]},
-                {"name": "probabilities", "datatype": "FP32", "shape": [-1, len(labels)]},
-            ],
-            "parameters": {
-                "version": str(metadata.version),
-                "dataset": metadata.dataset,
-                "algorithm": metadata.algorithm,
-                "class_labels": ",".join(labels),
-                "accepts": _accepts(model),
-            },
+            "platform": v2_model.platform(model),
+            "inputs": v2_model.inputs(signature),
+            "outputs": v2_model.outputs(signature),
+            "parameters": parameters,
         }
     )
+
+
+async def model_config(plane: DataPlane, call: Call) -> Reply:
+    """Triton's model configuration, consistent with the metadata (perf_analyzer reads it)."""
+    model = resolve(plane, call, version_may_be_label=True).model
+    versions = sorted(plane.registry.ready().get(model.metadata.name, {}))
+    return json_reply(v2_model.config(model, versions, plane.settings.max_batch_rows))
 
 
 async def model_ready(plane: DataPlane, call: Call) -> Reply:
@@ -211,6 +174,8 @@ ROUTES = [
     _route("/v2/repository/models/{name}/unload", POST, load_or_unload),
     _route(MODEL, GET, model_metadata),
     _route(VERSION, GET, model_metadata),
+    _route(MODEL + "/config", GET, model_config),
+    _route(VERSION + "/config", GET, model_config),
     _route(MODEL + "/ready", GET, model_ready),
     _route(VERSION + "/ready", GET, model_ready),
 ]

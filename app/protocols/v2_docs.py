@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.protocols.native_docs import NAME, VERSION
-from app.protocols.v2_request import NUMERIC
+from app.protocols.v2_columns import NUMERIC
 
 PARAMETERS = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
 TENSOR_DATA: dict[str, Any] = {
@@ -36,13 +36,15 @@ SCHEMAS: dict[str, Any] = {
             "inputs": {
                 "type": "array",
                 "minItems": 1,
-                "maxItems": 1,
+                "description": "One tensor named 'input' ([n, k] when every column shares a "
+                "type; an image model's pixels or encoded images), or one [n] or [n, 1] tensor "
+                "per column, named after it: see the model's metadata.",
                 "items": {
                     "type": "object",
                     "properties": {
-                        "name": {"type": "string", "enum": ["input"]},
+                        "name": {"type": "string"},
                         "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-                        "datatype": {"type": "string", "enum": ["BYTES", *NUMERIC]},
+                        "datatype": {"type": "string", "enum": ["BYTES", "BOOL", *NUMERIC]},
                         "parameters": {
                             "type": "object",
                             "properties": {"binary_data_size": {"type": "integer"}},
@@ -57,7 +59,7 @@ SCHEMAS: dict[str, Any] = {
                 "items": {
                     "type": "object",
                     "properties": {
-                        "name": {"enum": ["label", "class_index", "probabilities"]},
+                        "name": {"enum": ["label", "class_index", "probabilities", "value"]},
                         "parameters": {
                             "type": "object",
                             "properties": {
@@ -110,6 +112,30 @@ SCHEMAS: dict[str, Any] = {
         },
         "required": ["name", "platform", "inputs", "outputs"],
     },
+    "V2ModelConfig": {
+        "type": "object",
+        "description": "Triton's model configuration (model_config.proto) as its HTTP API "
+        "answers it: what perf_analyzer and Triton's tools read before anything else.",
+        "properties": {
+            "name": {"type": "string"},
+            "platform": {"type": "string"},
+            "backend": {"type": "string"},
+            "max_batch_size": {"type": "integer"},
+            "input": {"type": "array", "items": {"$ref": "#/components/schemas/V2ConfigTensor"}},
+            "output": {"type": "array", "items": {"$ref": "#/components/schemas/V2ConfigTensor"}},
+        },
+        "required": ["name", "platform", "max_batch_size", "input", "output"],
+    },
+    "V2ConfigTensor": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "data_type": {"type": "string"},
+            "dims": {"type": "array", "items": {"type": "integer"}},
+            "reshape": {"type": "object"},
+        },
+        "required": ["name", "data_type", "dims"],
+    },
     "V2ServerMetadata": {
         "type": "object",
         "properties": {
@@ -159,6 +185,7 @@ KINDS: list[tuple[str, str, str, str | None]] = [
     ("/health/live", "Server live", "V2Live", None),
     ("/health/ready", "Server ready", "V2Ready", None),
     ("/ready", "Model ready", "V2ModelReady", None),
+    ("/config", "Model configuration (Triton's JSON form)", "V2ModelConfig", None),
     ("/repository/index", "Repository index", "V2RepositoryIndex", "V2IndexRequest"),
     ("/load", "Load a model (not supported: the registry folder decides)", "V2Error", None),
     ("/unload", "Unload a model (not supported: the registry folder decides)", "V2Error", None),

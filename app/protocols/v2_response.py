@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from app.core.dataplane import Prediction
 from app.errors import ServiceError
 from app.protocols.native_codec import JSON_TYPE, MAX_MESSAGE_CHARS, dump
 from app.protocols.routing import Reply
@@ -58,13 +59,20 @@ def _top_k(probabilities: npt.NDArray[np.float32], labels: list[str], count: int
     ]
 
 
+def _values(values: npt.NDArray[np.float64]) -> tuple[dict[str, Any], Any]:
+    """A regressor's values: [n] for one target, [n, targets] for several."""
+    if values.shape[1] == 1:
+        values = values[:, 0]
+    return {"name": "value", "datatype": "FP64", "shape": list(values.shape)}, values.reshape(-1)
+
+
 def _tensor(
     output: RequestedOutput,
     labels: list[str],
     winners: list[int],
     probabilities: npt.NDArray[np.float32],
 ) -> tuple[dict[str, Any], Any]:
-    """One output's metadata (name, datatype, shape) and its values."""
+    """One classifier output's metadata (name, datatype, shape) and its values."""
     rows = len(winners)
     if output.name == "label":
         values: Any = [labels[i] for i in winners]
@@ -84,6 +92,8 @@ def _binary(tensor: dict[str, Any], values: Any) -> bytes:
         return _strings_binary(values)
     if tensor["datatype"] == "INT64":
         return np.asarray(values, dtype="<i8").tobytes()
+    if tensor["datatype"] == "FP64":
+        return np.ascontiguousarray(values, dtype="<f8").tobytes()
     return bytes(values.tobytes())
 
 
@@ -91,19 +101,23 @@ def infer_reply(
     name: str,
     version: int,
     request_id: str | None,
-    labels: list[str],
-    probabilities: npt.NDArray[np.float64],
+    prediction: Prediction,
     outputs: tuple[RequestedOutput, ...],
 ) -> Reply:
     """The inference response: JSON, or its JSON header then the binary outputs in order."""
-    scores = probabilities.astype(np.float32)
-    winners = probabilities.argmax(axis=1).tolist()
     document: dict[str, Any] = {"model_name": name, "model_version": str(version)}
     if request_id is not None:
         document["id"] = request_id
+    if prediction.is_classifier:
+        probabilities, labels = prediction.probabilities, prediction.labels
+        scores = probabilities.astype(np.float32)
+        winners = probabilities.argmax(axis=1).tolist()
     tensors, binary = [], []
     for output in outputs:
-        tensor, values = _tensor(output, labels, winners, scores)
+        if output.name == "value":
+            tensor, values = _values(prediction.values)
+        else:
+            tensor, values = _tensor(output, labels, winners, scores)
         if output.binary:
             data = _binary(tensor, values)
             tensor["parameters"] = {"binary_data_size": len(data)}

@@ -65,6 +65,13 @@ def number_bound(signature: Signature, column: Column) -> float:
     return FLOAT32_MAX if column.name in signature.float32_inputs else FLOAT64_MAX
 
 
+def rows_bound(signature: Signature) -> float:
+    """The largest magnitude of any number in a row of numbers side by side."""
+    if signature.format_version == 0:
+        return LEGACY_BOUND
+    return FLOAT32_MAX if signature.float32_inputs else FLOAT64_MAX
+
+
 def _value_error(value: Any, column: Column, bound: float) -> str | None:
     """Why a present (not null) value does not fit the column, or None."""
     kind = column.type
@@ -180,10 +187,7 @@ def _number_rows(rows: list[Any], signature: Signature) -> npt.NDArray[np.float6
         matrix = np.array(rows, dtype=np.float64)
     except OverflowError:  # an integer beyond float range
         return None
-    if signature.format_version == 0:
-        bound = LEGACY_BOUND
-    else:
-        bound = FLOAT32_MAX if signature.float32_inputs else FLOAT64_MAX
+    bound = rows_bound(signature)
     if matrix.size <= SMALL_ARRAY:
         within = all(-bound <= value <= bound for value in matrix.ravel().tolist())
     else:
