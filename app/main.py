@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api import admin, cards, comparisons, health, models
+from app.api import admin, cards, comparisons, health, model_docs, models
 from app.api.attempts import FailedAttempts
 from app.api.errors import install_error_handlers
 from app.api.web import install_web
@@ -189,6 +189,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     install_error_handlers(app)
     app.include_router(models.router)
     app.include_router(cards.router)
+    app.include_router(model_docs.router)
     app.include_router(comparisons.router)
     app.include_router(health.router)
     app.include_router(admin.router)
