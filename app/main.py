@@ -37,6 +37,9 @@ DESCRIPTION = """Serves the Iris and MNIST classifiers of a versioned model regi
 
 Every non-2xx response has the body
 `{"error": {"code": "...", "message": "...", "details": [...]}}`.
+
+Each model also has its own document, its rows and predictions typed from its signature:
+`/v1/models/{name}/openapi.json`, picked in the top bar of /docs.
 """
 
 

@@ -96,17 +96,14 @@ def _responses(answers_csv: bool) -> dict[str, Any]:
     return {"200": ok, **errors}
 
 
-def _parameters(signature: Signature) -> list[dict[str, Any]]:
-    """A classifier's query options; a regressor takes none."""
+def _options(signature: Signature) -> list[dict[str, Any]]:
+    """A classifier's query options (a regressor takes none), with no example values: Swagger
+    UI's "Try it out" would send them."""
     if signature.classes is None or signature.task != "classification":
         return []
-    classes = len(signature.classes.labels)
-    top_k = {
-        **native_docs.TOP_K,
-        "schema": {"type": "integer", "minimum": 1, "maximum": classes},
-        "example": 1,
-    }
-    return [top_k, native_docs.PROBABILITIES]
+    limit = {"type": "integer", "minimum": 1, "maximum": len(signature.classes.labels)}
+    options = [{**native_docs.TOP_K, "schema": limit}, native_docs.PROBABILITIES]
+    return [{k: v for k, v in option.items() if k != "example"} for option in options]
 
 
 def _predict(model: LoadedModel, records: list[Any]) -> dict[str, Any]:
@@ -135,19 +132,19 @@ def _predict(model: LoadedModel, records: list[Any]) -> dict[str, Any]:
         "summary": f"Predict with {model.metadata.name}",
         "description": f"{native_docs.ROWS} JSON: {forms}.",
         "operationId": "predict",
-        "parameters": _parameters(signature),
+        "parameters": _options(signature),
         "requestBody": {"required": True, "content": content},
         "responses": _responses(not signature.is_image),
     }
 
 
-def _image_operations(name: str, base: str, pinned: bool) -> dict[str, Any]:
+def _image_operations(signature: Signature, name: str, base: str, pinned: bool) -> dict[str, Any]:
     image = {
         "tags": [name],
         "summary": f"Predict digits from images with {name}",
         "description": native_docs.IMAGES,
         "operationId": "predict_image",
-        "parameters": [native_docs.TOP_K, native_docs.PROBABILITIES],
+        "parameters": _options(signature),
         "requestBody": native_docs.IMAGE_BODY,
         "responses": _responses(False),
     }
@@ -169,7 +166,7 @@ def model_document(
     records = example_records(signature, rows)
     paths: dict[str, Any] = {f"{base}/predict": {"post": _predict(model, records)}}
     if signature.is_image:
-        paths.update(_image_operations(name, base, pinned))
+        paths.update(_image_operations(signature, name, base, pinned))
         schemas = image_schemas(signature)
     else:
         schemas = tabular_schemas(signature, records[0])

@@ -2,8 +2,8 @@
 document (app/protocols/model_openapi.py).
 
 A text column's `examples` are the categories seen when the version was made, most frequent
-first. They are not an `enum`: a value never seen is passed on, and the model's encoder decides
-(app/registry/columns.py).
+first, and `x-missing-value` the text that stands for a gap. The categories are not an `enum`:
+a value never seen is passed on, and the model's encoder decides (app/registry/columns.py).
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ def column_schema(column: Column) -> dict[str, Any]:
     }
     if column.type == "string" and categories(column):
         schema["examples"] = categories(column)
+    if column.type == "string" and may_be_missing(column) and column.missing_value is not None:
+        schema["x-missing-value"] = column.missing_value  # the text a gap becomes, as sent
     if column.unit:
         schema["x-unit"] = column.unit
     return schema

@@ -72,6 +72,7 @@ def test_churn_columns_are_typed_from_the_signature(tabular: TestClient) -> None
     assert (
         columns["city"]["examples"] == ["paris", "lyon", "nice"] and "enum" not in columns["city"]
     )
+    assert columns["city"]["x-missing-value"] == ""  # what the training data wrote for a gap
     assert row["required"] == list(columns) and row["additionalProperties"] is False
     assert (
         row["examples"][0]
