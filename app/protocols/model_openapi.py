@@ -20,7 +20,7 @@ CSV_TEXT = {"schema": {"type": "string"}}
 PROBABILITY = {"type": "number", "minimum": 0, "maximum": 1}
 
 
-def response_schemas(signature: Signature, name: str, version: int | None) -> dict[str, Any]:
+def _response_schemas(signature: Signature, name: str, version: int | None) -> dict[str, Any]:
     """Prediction and PredictResponse: a classifier's label, class index and probabilities by
     label, or a regressor's value; `version` None when the version that answers may change."""
     if signature.classes is not None and signature.task == "classification":
@@ -170,7 +170,7 @@ def model_document(
         schemas = image_schemas(signature)
     else:
         schemas = tabular_schemas(signature, records[0])
-    schemas.update(response_schemas(signature, name, version if pinned else None))
+    schemas.update(_response_schemas(signature, name, version if pinned else None))
     errors = native_docs.component_schemas()
     schemas.update({key: errors[key] for key in ("ErrorResponse", "ErrorBody")})
     answers = (
