@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api import admin, cards, comparisons, health, models
+from app.api import admin, cards, comparisons, health, model_docs, models
 from app.api.attempts import FailedAttempts
 from app.api.errors import install_error_handlers
 from app.api.web import install_web
@@ -37,6 +37,9 @@ DESCRIPTION = """Serves the Iris and MNIST classifiers of a versioned model regi
 
 Every non-2xx response has the body
 `{"error": {"code": "...", "message": "...", "details": [...]}}`.
+
+Each model also has its own document, its rows and predictions typed from its signature:
+`/v1/models/{name}/openapi.json`, picked in the top bar of /docs.
 """
 
 
@@ -189,6 +192,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     install_error_handlers(app)
     app.include_router(models.router)
     app.include_router(cards.router)
+    app.include_router(model_docs.router)
     app.include_router(comparisons.router)
     app.include_router(health.router)
     app.include_router(admin.router)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -58,11 +59,9 @@ def bind_signature(signature: Signature, runtime: Runtime) -> Signature:
     return signature
 
 
-def example_columns(signature: Signature, example: bytes | None) -> Columns:
-    """The stored example rows (JSON records), checked as a request's would be; else rows made
-    from what was observed (zeros for a version without a signature)."""
-    if example is None:
-        return synthetic_columns(signature, EXAMPLE_ROWS)
+def stored_rows(example: bytes) -> list[Any]:
+    """The rows of a stored example file: JSON records, bare or as `dataframe_records` or
+    `instances` (SignatureError when it is not a list of rows)."""
     try:
         document = orjson.loads(example)
     except orjson.JSONDecodeError as exc:
@@ -71,6 +70,15 @@ def example_columns(signature: Signature, example: bytes | None) -> Columns:
         document = document.get("dataframe_records", document.get("instances"))
     if not isinstance(document, list) or not document:
         raise SignatureError("the stored example is not a list of rows")
+    return document
+
+
+def example_columns(signature: Signature, example: bytes | None) -> Columns:
+    """The stored example rows (JSON records), checked as a request's would be; else rows made
+    from what was observed (zeros for a version without a signature)."""
+    if example is None:
+        return synthetic_columns(signature, EXAMPLE_ROWS)
+    document = stored_rows(example)
     if signature.is_image:  # records {"image": pixels}; a request sends the pixels themselves
         name = signature.inputs[0].name
         document = [row.get(name) if isinstance(row, dict) else row for row in document]

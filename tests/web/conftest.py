@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.helpers import REPO, ServerProcess
 
 SCREENSHOTS = REPO / "build" / "screenshots"
+WAIT_SECONDS = 30
 INSTALL = "apt-get install chromium chromium-driver (make test does it when run as root)"
 
 
@@ -68,6 +71,31 @@ class Browser:
         self.driver.set_window_size(width, min(max(height, 800), 4000))
         self.driver.save_screenshot(str(path))
         return path
+
+
+def hook(browser: Browser, name: str) -> Any:
+    """The element of the page with this data-testid."""
+    return browser.driver.find_element(By.CSS_SELECTOR, f'[data-testid="{name}"]')
+
+
+def wait_for(browser: Browser, condition: Any, message: str) -> Any:
+    return WebDriverWait(browser.driver, WAIT_SECONDS).until(lambda _: condition(), message)
+
+
+def open_view(browser: Browser, view: str) -> None:
+    browser.open(f"/#{view}" if view else "/")
+    wait_for(
+        browser,
+        lambda: browser.driver.execute_script("return document.body.dataset.ready"),
+        "page not ready",
+    )
+
+
+def shown(browser: Browser, hook: str) -> str:
+    """The text of a hook, "" when it is not on the page (read in one step: it is replaced
+    on every prediction)."""
+    script = "const e = document.querySelector(arguments[0]); return e ? e.textContent : ''"
+    return str(browser.driver.execute_script(script, f'[data-testid="{hook}"]'))
 
 
 @pytest.fixture

@@ -14,14 +14,11 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.select import Select
-from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.helpers import ServerProcess, mnist_digits
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, hook, open_view, shown, wait_for
 
 pytestmark = pytest.mark.browser
-WAIT_SECONDS = 30
-
 # Strokes as fractions of the canvas, from its centre (x right, y down).
 STROKES: dict[str, list[list[tuple[float, float]]]] = {
     "1": [[(0.02, -0.36), (-0.02, 0.36)]],
@@ -33,23 +30,6 @@ STROKES: dict[str, list[list[tuple[float, float]]]] = {
         ]
     ],
 }
-
-
-def hook(browser: Browser, name: str) -> Any:
-    return browser.driver.find_element(By.CSS_SELECTOR, f'[data-testid="{name}"]')
-
-
-def wait_for(browser: Browser, condition: Any, message: str) -> Any:
-    return WebDriverWait(browser.driver, WAIT_SECONDS).until(lambda _: condition(), message)
-
-
-def open_view(browser: Browser, view: str) -> None:
-    browser.open(f"/#{view}" if view else "/")
-    wait_for(
-        browser,
-        lambda: browser.driver.execute_script("return document.body.dataset.ready"),
-        "page not ready",
-    )
 
 
 def models(server: ServerProcess) -> list[dict[str, Any]]:
@@ -81,13 +61,6 @@ def draw(browser: Browser, strokes: list[list[tuple[float, float]]]) -> None:
                 position = (x, y)
         actions.release()
     actions.perform()
-
-
-def shown(browser: Browser, hook: str) -> str:
-    """The text of a hook, "" when it is not on the page (read in one step: it is replaced
-    on every prediction)."""
-    script = "const e = document.querySelector(arguments[0]); return e ? e.textContent : ''"
-    return str(browser.driver.execute_script(script, f'[data-testid="{hook}"]'))
 
 
 def natural_width(browser: Browser, selector: str) -> list[int]:
@@ -336,3 +309,9 @@ def test_docs_render_their_operations_offline(browser: Browser, server: ServerPr
         f"ReDoc did not show the {operations} operations",
     )
     browser.screenshot("redoc")
+
+
+def test_iris_and_digit_models_are_left_to_their_own_views(browser: Browser) -> None:
+    open_view(browser, "tabular")
+    text = browser.driver.find_element(By.ID, "tabular").text
+    assert "No tabular model besides Iris is loaded" in text  # the quick models: Iris, MNIST

@@ -1,4 +1,4 @@
-// The page: one view at a time (Models, Draw, Upload, Iris), chosen by the address's #fragment
+// The page: one view at a time (Models, Draw, Upload, Iris, Tabular), chosen by the address's #fragment
 // so that each view can be linked to and the browser's back button works.
 import { getJSON } from "./api.js";
 import { fillModelSelect } from "./digits.js";
@@ -6,9 +6,10 @@ import { el, showError } from "./dom.js";
 import { setupDraw } from "./draw.js";
 import { setupIris } from "./iris.js";
 import { showModels } from "./models.js";
+import { setupTabular } from "./tabular.js";
 import { setupUpload } from "./upload.js";
 
-const VIEWS = ["models", "draw", "upload", "iris"];
+const VIEWS = ["models", "draw", "upload", "iris", "tabular"];
 const $ = (id) => document.getElementById(id);
 
 function showView() {
@@ -41,6 +42,8 @@ async function start() {
   const ready = summaries.filter((s) => s.status === "ready");
   const mnist = ready.filter((s) => s.input && s.input.kind === "image");
   const iris = ready.filter((s) => s.dataset === "iris");
+  // Every other model that takes rows: its form is built from its signature.
+  const tabular = ready.filter((s) => !mnist.includes(s) && !iris.includes(s));
   if (mnist.length) {
     fillModelSelect($("digit-model"), mnist, "mnist-cnn");
     fillModelSelect($("upload-model"), mnist, "mnist-cnn");
@@ -55,7 +58,13 @@ async function start() {
   } else {
     unavailable($("iris"), "No Iris model is loaded: train one with python -m training --dataset iris.");
   }
-  await showModels(summaries);
+  let tabularForm = null; // the first model's form, built from its OpenAPI document
+  if (tabular.length) {
+    tabularForm = setupTabular({ form: $("tabular-form"), select: $("tabular-model"), docs: $("tabular-docs"), fieldsArea: $("tabular-fields"), result: $("tabular-result"), models: tabular });
+  } else {
+    unavailable($("tabular"), "No tabular model besides Iris is loaded: import one with python -m training import (see Your own models in the documentation).");
+  }
+  await Promise.all([showModels(summaries), tabularForm]);
   document.body.dataset.ready = "true";
 }
 
