@@ -202,6 +202,7 @@ def shell(
     ):
         (cwd / entry).symlink_to(REPO / entry)
     (cwd / ".venv").symlink_to(sys.prefix)  # the environment running the tests
+    (cwd / "build").symlink_to(REPO / "build")  # perf_analyzer, as make test installs it
     shutil.copytree(compared_registry, cwd / "models")
     server = ServerProcess(cwd / "models", admin_token="change-me")
     try:

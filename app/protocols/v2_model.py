@@ -72,16 +72,22 @@ def accepts(signature: Signature) -> str:
             "encoded images (PNG, JPEG, GIF, BMP, WebP; base64 strings in JSON, raw in binary "
             "data), each preprocessed into a 28x28 digit as image uploads are."
         )
+    width = len(signature.inputs)
+    if signature.all_numbers:
+        kind = inputs(signature)[0]["datatype"]
+        names = ", ".join(f"{c.name} ({c.unit})" if c.unit else c.name for c in signature.inputs)
+        return (
+            f"'{INPUT_NAME}' takes {kind} (or any INT, UINT, FP type) [-1, {width}]: {names}; "
+            "or one [-1, 1] tensor per column, named after it."
+        )
     columns = ", ".join(
-        f"{c.name} ({c.type}{', may be missing' if c.optional else ''}"
-        f"{', ' + c.unit if c.unit else ''})"
-        for c in signature.inputs
+        f"{c.name} ({c.type}{', may be missing' if c.optional else ''})" for c in signature.inputs
     )
     return (
-        f"Columns {columns}: one [-1, 1] tensor per column named after it (BYTES for text, "
-        f"BOOL, INT64, FP32 or FP64), or, when they share a type, one [-1, "
-        f"{len(signature.inputs)}] tensor named '{INPUT_NAME}'. JSON data may hold null where "
-        "a column may be missing; binary FP data NaN."
+        f"Columns {columns}: one [-1, 1] tensor per column, named after it (BYTES for text, "
+        f"BOOL, INT64, FP32 or FP64), or, when they share a type, one [-1, {width}] tensor "
+        f"named '{INPUT_NAME}'. JSON data may hold null where a column may be missing; binary FP "
+        "data NaN."
     )
 
 
