@@ -82,7 +82,7 @@ def _lightgbm_regressor(folder: Path, registry: Path) -> Imported:
     features.head().to_csv(folder / "lgbm.csv", index=False)
     _import(folder / "price.txt", registry, "lgbm-price", "--example", str(folder / "lgbm.csv"))
     rows = features.head(40)
-    return Imported(rows, model.predict(rows), "regression")
+    return Imported(rows, np.asarray(model.predict(rows)), "regression")
 
 
 def _mlflow_churn(folder: Path, registry: Path) -> Imported:
