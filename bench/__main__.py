@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import tempfile
 import time
@@ -19,7 +18,7 @@ from bench.memory import BUDGET_SECONDS, MemoryResult, measure_memory
 from bench.report import liveness_lines, memory_lines
 from bench.rounds import Rounds, say
 from bench.scenarios import FLOODS, HOSTILE, PEAK_MEMORY, chosen
-from bench.servers import serve
+from bench.servers import cpus, serve
 from bench.shadow import shadow_registry
 from bench.summary import Figures, summarise
 from training.datasets.mnist import MnistNotFoundError
@@ -37,7 +36,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         epilog="python -m bench digits --help: the registry scored on digits as people send "
-        "them, per style.",
+        "them, per style. python -m bench peers --help: one imported pipeline served by us, "
+        "MLServer and MLflow, side by side.",
         description="Benchmark the server on a trained registry: requests/s and p50/p99 latency "
         "of each scenario at 1 and 16 clients, as ratios to a bare FastAPI route and a bare ASGI "
         "app measured in the same rounds; two CPUs against one; /health/live under hostile "
@@ -130,11 +130,14 @@ def main(argv: list[str] | None = None) -> int:
         from bench import digits
 
         return digits.main(argv[1:])
+    if argv[:1] == ["peers"]:
+        from bench.peers import command
+
+        return command.main(argv[1:])
     args = parse_args(argv)
     ensure_wrk()
-    # The CPUs this process may use, not the machine's: the two-core server needs two of them.
-    two_cores = len(os.sched_getaffinity(0)) >= 2
-    server_cpu, load_cpu = (0, 1) if two_cores else (None, None)
+    server_cpu, load_cpu = cpus()
+    two_cores = load_cpu is not None  # the two-core server needs two of them
     pinning = (
         "servers pinned to CPU 0 (taskset), wrk to CPU 1"
         if two_cores

@@ -97,7 +97,7 @@ def ensure_wrk() -> str:
     return found
 
 
-def check(base_url: str, request: Request) -> bytes:
+def check(base_url: str, request: Request, timeout_seconds: float = 10) -> bytes:
     """Send the request once: a scenario that fails (non-2xx) must not be timed."""
     sent = urllib.request.Request(
         base_url + request.path,
@@ -105,7 +105,7 @@ def check(base_url: str, request: Request) -> bytes:
         method="POST",
         headers={"Content-Type": request.content_type, **dict(request.headers)},
     )
-    with urllib.request.urlopen(sent, timeout=10) as response:
+    with urllib.request.urlopen(sent, timeout=timeout_seconds) as response:
         body: bytes = response.read()
         return body
 

@@ -44,6 +44,12 @@ class Server:
         raise RuntimeError("no VmRSS line")
 
 
+def cpus() -> tuple[int | None, int | None]:
+    """CPU 0 for the servers and CPU 1 for the load, when this process may use two of them (its
+    affinity, not the machine's); else neither is pinned."""
+    return (0, 1) if len(os.sched_getaffinity(0)) >= 2 else (None, None)
+
+
 def pin(cpu: int | str | None) -> list[str]:
     """The taskset prefix that pins a command to `cpu` (or a CPU list such as "0,1"), or nothing."""
     if cpu is None or shutil.which("taskset") is None:
@@ -57,6 +63,28 @@ def _get(url: str) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
+
+
+def wait_ready(
+    process: subprocess.Popen[bytes], url: str, what: str, expect_models: int | None = None
+) -> None:
+    """Poll `url` until it answers 200 (with `expect_models` models ready, if given); raise if
+    the process exits first or START_TIMEOUT_SECONDS pass."""
+    deadline = time.perf_counter() + START_TIMEOUT_SECONDS
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode} before it was ready")
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"{what} not ready after {START_TIMEOUT_SECONDS:.0f} s")
+        try:
+            status, body = _get(url)
+        except OSError:  # not listening yet
+            status, body = 0, b""
+        if status == 200 and (
+            expect_models is None or json.loads(body).get("models_ready") == expect_models
+        ):
+            return
+        time.sleep(POLL_SECONDS)
 
 
 @contextmanager
@@ -90,23 +118,7 @@ def serve(
     process = subprocess.Popen(command, env=process_env, cwd=checkout)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = started + START_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{app} exited with {process.returncode} before it was ready")
-            if time.perf_counter() > deadline:
-                raise RuntimeError(f"{app} not ready after {START_TIMEOUT_SECONDS:.0f} s")
-            try:
-                status, body = _get(url + ready_path)
-            except OSError:  # not listening yet
-                status, body = 0, b""
-            if status == 200:
-                if expect_models is None:
-                    break
-                ready = json.loads(body)
-                if ready.get("models_ready") == expect_models:
-                    break
-            time.sleep(POLL_SECONDS)
+        wait_ready(process, url + ready_path, app, expect_models)
         yield Server(process, url, time.perf_counter() - started)
     finally:
         process.send_signal(signal.SIGINT)

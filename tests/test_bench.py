@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -21,6 +23,10 @@ from bench.floor import create_raw_app
 from bench.liveness import LivenessResult, percentile
 from bench.load import COUNT_STATUSES, SCRIPT, LoadResult
 from bench.memory import MemoryResult
+from bench.peers import dialects, environments
+from bench.peers import model as peers_model
+from bench.peers import report as peers_report
+from bench.peers.measure import Contender
 from bench.report import Row, liveness_lines, memory_lines, table
 from bench.rounds import Rounds
 from bench.targets import Verdict, verdicts
@@ -227,3 +233,121 @@ def test_hostile_and_memory_lines_carry_the_figures() -> None:
     text = "\n".join(liveness_lines(_liveness(12.34)) + memory_lines(_memory(777)))
     assert "p99 12.3 ms" in text and "30 x 200, 2 x 413" in text
     assert "777 MiB" in text and "16-MP PNG (multipart): 5 x 200" in text
+
+
+def test_peers_customers_have_twenty_mixed_columns_with_gaps() -> None:
+    features, target = peers_model.customers(500)
+    kinds = features.dtypes.map(lambda dtype: dtype.kind).value_counts().to_dict()
+    assert list(features.columns) == list(peers_model.COLUMNS) and len(features.columns) == 20
+    assert kinds == {"f": 8, "i": 5, "O": 7}
+    assert all(features[name].isna().any() for name in peers_model.WITH_GAPS)
+    assert not features.drop(columns=list(peers_model.WITH_GAPS)).isna().any().any()
+    assert set(target) == {"yes", "no"}
+    again, _ = peers_model.customers(500)
+    pd.testing.assert_frame_equal(features, again)  # a fixed seed
+
+
+def _three_rows() -> pd.DataFrame:
+    features, _ = peers_model.customers(3)
+    features.loc[1, "age"] = np.nan
+    return features
+
+
+def test_peer_request_forms_carry_the_same_rows_gaps_as_null_or_empty() -> None:
+    frame = _three_rows()
+    native = json.loads(dialects.native("customers").rows(frame).body)["instances"]
+    assert native[1]["age"] is None and native[0]["products"] == frame["products"][0]
+    split = json.loads(dialects.mlflow().rows(frame).body)["dataframe_split"]
+    assert split["columns"] == list(frame.columns)
+    assert [dict(zip(split["columns"], row, strict=True)) for row in split["data"]] == native
+    v2 = json.loads(dialects.mlserver("customers").rows(frame).body)
+    assert v2["parameters"] == {"content_type": "pd"}
+    inputs = {tensor["name"]: tensor for tensor in v2["inputs"]}
+    assert inputs["age"]["datatype"] == "FP64" and inputs["age"]["data"][1] is None
+    assert inputs["products"]["datatype"] == "INT64" and inputs["products"]["shape"] == [3]
+    assert inputs["plan"]["datatype"] == "BYTES"
+    assert inputs["plan"]["parameters"] == {"content_type": "str"}
+    assert inputs["plan"]["data"] == frame["plan"].tolist()
+    csv = dialects.native("customers").big(frame)
+    assert csv.content_type == "text/csv" and ("Accept", "text/csv") in csv.headers
+    assert csv.body.splitlines()[2].startswith(b",")  # the gap: an empty cell
+    assert dialects.mlflow().big(frame).body == csv.body
+
+
+def test_peer_answers_are_read_as_labels_and_compared_row_by_row() -> None:
+    ours = dialects.native("m").labels(b'{"predictions":[{"label":"no"},{"label":"yes"}]}')
+    mlserver = dialects.mlserver("m").labels(b'{"outputs":[{"name":"predict","data":["no","no"]}]}')
+    mlflow = dialects.mlflow().labels(b'{"predictions": ["no", "yes"]}')
+    assert ours == mlflow == ["no", "yes"]
+    assert dialects.disagreements(ours, mlserver) == [1]
+    assert dialects.disagreements(ours, mlflow) == []
+    assert dialects.disagreements(ours, ["no"]) == [0, 1]
+
+
+def test_our_server_answers_the_peers_benchmark_requests_as_the_pipeline(
+    tmp_path: Path,
+) -> None:
+    from training import publish
+
+    pipeline = peers_model.pipeline(rows=400, iterations=5)
+    features, _ = peers_model.customers(50, seed=1)
+    publish(pipeline, name="customers", example=features.head(5), registry_dir=tmp_path)
+    native = dialects.native("customers")
+    answers = []
+    with make_client(tmp_path) as client:
+        for request in (native.rows(features), native.big(features)):
+            headers = {"content-type": request.content_type, **dict(request.headers)}
+            response = client.post(request.path, content=request.body, headers=headers)
+            assert response.status_code == 200, response.text
+            answers.append(response.content)
+    labels = native.labels(answers[0])
+    assert labels == pipeline.predict(features).tolist()
+    assert answers[1].decode().splitlines() == [
+        "label,class_index",
+        *(f"{label},{['no', 'yes'].index(label)}" for label in labels),
+    ]
+
+
+def test_peer_requirements_pin_our_libraries_and_mlservers_uvloop() -> None:
+    from importlib.metadata import version
+
+    mlserver, mlflow = (environments.requirements(p) for p in environments.PEERS)
+    for packages in (mlserver, mlflow):
+        assert f"scikit-learn=={version('scikit-learn')}" in packages
+        assert f"joblib=={version('joblib')}" in packages
+    assert "uvloop==0.21.0" in mlserver and "mlserver-sklearn==1.7.1" in mlserver
+    assert "mlflow-skinny==3.18.0" in mlflow and any(p.startswith("skops") for p in mlflow)
+    assert not any(p.startswith("skops") for p in mlserver)
+
+
+def _contender(key: str, rps: float, batch_rps: float, big_seconds: float) -> Contender:
+    contender = Contender(key, key.title(), "CSV")
+    contender.one_row = [_result(rps), _result(rps * 1.1)]
+    contender.batch = [_result(batch_rps), _result(batch_rps)]
+    contender.big_seconds = [big_seconds, big_seconds]
+    contender.differing = [] if key != "ours" else None
+    return contender
+
+
+def test_peer_table_ratios_and_targets() -> None:
+    ours = _contender("ours", 2000, 60, 1.0)
+    mlserver = _contender("mlserver", 100, 30, 5.0)
+    mlflow = _contender("mlflow", 80, 28, 1.5)
+    mlflow.differing = [7]
+    missing = Contender("other", "Other", "CSV", unavailable="pip install failed: no wheel")
+    text = peers_report.table([ours, mlserver, mlflow, missing])
+    lines = text.splitlines()
+    assert lines[0].startswith("| server | one row, c16: req/s")
+    assert lines[2].startswith("| Ours | 2,100 |")
+    assert "| 30,000 | 20,000 | CSV | 1000/1000 |" in lines[3]
+    assert "| 999/1000 |" in lines[4]
+    assert "not run: pip install failed: no wheel" in lines[5]
+    assert {line.count("|") for line in lines} == {9}
+    assert peers_report.ratios(ours, mlserver) == pytest.approx(
+        {"one_row": 20.0, "batch": 2.0, "big": 5.0}
+    )
+    found = peers_report.verdicts(ours, [mlserver, mlflow, missing])
+    assert [v.met for v in found] == [True, True, True, False]
+    assert "MLflow" not in found[2].target and found[3].measured == "1.5 x"
+    lines = peers_report.ratio_lines(ours, [mlserver, mlflow, missing])
+    assert len(lines) == 2 and "(target >= 20: met)" in lines[0]

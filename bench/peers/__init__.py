@@ -1,0 +1,1 @@
+"""python -m bench peers: the same imported pipeline served by us, MLServer and MLflow."""
