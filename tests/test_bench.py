@@ -348,6 +348,6 @@ def test_peer_table_ratios_and_targets() -> None:
     )
     found = peers_report.verdicts(ours, [mlserver, mlflow, missing])
     assert [v.met for v in found] == [True, True, True, False]
-    assert "MLflow" not in found[2].target and found[3].measured == "1.5 x"
+    assert "MLflow" not in found[2].target and found[3].measured == "1.50 x"
     lines = peers_report.ratio_lines(ours, [mlserver, mlflow, missing])
     assert len(lines) == 2 and "(target >= 20: met)" in lines[0]

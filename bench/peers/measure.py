@@ -3,6 +3,7 @@ turn, so a machine that drifts drifts for all of them."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from dataclasses import dataclass, field
 
@@ -87,12 +88,12 @@ def measure(contenders: list[Contender], rounds: int, seconds: float, cpu: int |
     for number in range(1, rounds + 1):
         say(f"round {number} of {rounds}")
         for contender, started in running:
-            url, request = started.server.base_url, started.requests.one_row
-            result = _wrk(url, request, ONE_ROW_CLIENTS, seconds, cpu)
+            request = started.requests.one_row
+            result = _wrk(started.server, request, ONE_ROW_CLIENTS, seconds, cpu)
             contender.one_row.append(result)
             _say(contender, "one row, c16", result)
         for contender, started in running:
-            result = _wrk(started.server.base_url, started.requests.batch, 1, seconds, cpu)
+            result = _wrk(started.server, started.requests.batch, 1, seconds, cpu)
             contender.batch.append(result)
             _say(contender, f"{BATCH_ROWS:,} rows, c1", result)
         for contender, started in running:
@@ -105,9 +106,20 @@ def measure(contenders: list[Contender], rounds: int, seconds: float, cpu: int |
             )
 
 
-def _wrk(url: str, request: Request, clients: int, seconds: float, cpu: int | None) -> LoadResult:
-    run_wrk(url, request, clients, WARMUP_SECONDS, cpu)
-    return run_wrk(url, request, clients, seconds, cpu)
+def _wrk(
+    server: Server, request: Request, clients: int, seconds: float, cpu: int | None
+) -> LoadResult:
+    try:
+        run_wrk(server.base_url, request, clients, WARMUP_SECONDS, cpu)
+        return run_wrk(server.base_url, request, clients, seconds, cpu)
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(f"wrk failed on {server.base_url}: {_state(server)}") from exc
+
+
+def _state(server: Server) -> str:
+    """Whether the server is still running: a server killed from outside says so."""
+    code = server.process.poll()
+    return "the server is still running" if code is None else f"the server exited with {code}"
 
 
 def _say(contender: Contender, what: str, result: LoadResult) -> None:

@@ -79,7 +79,7 @@ def verdicts(ours: Contender, peers: list[Contender]) -> list[Verdict]:
         found.append(
             Verdict(
                 f"{MEASURES[measure]}: ours >= {least:g} x {peer.title}",
-                f"{ratio:.1f} x",
+                f"{ratio:.2f} x",
                 ratio >= least,
             )
         )
@@ -136,7 +136,7 @@ def ratio_lines(ours: Contender, peers: list[Contender]) -> list[str]:
         for measure, ratio in found.items():
             least = next((t[2] for t in TARGETS if t[:2] == (measure, peer.key)), None)
             goal = "" if least is None else f" (target >= {least:g}: {_met(ratio >= least)})"
-            parts.append(f"{MEASURES[measure]} {ratio:.1f} x{goal}")
+            parts.append(f"{MEASURES[measure]} {ratio:.2f} x{goal}")
         lines.append(f"ours / {peer.title}: " + "; ".join(parts))
     return lines
 
