@@ -334,13 +334,14 @@ def test_peer_table_ratios_and_targets() -> None:
     mlserver = _contender("mlserver", 100, 30, 5.0)
     mlflow = _contender("mlflow", 80, 28, 1.5)
     mlflow.differing = [7]
+    mlflow.batch[0] = LoadResult(28, 14.0, 28.0, requests=28, errors=3)
     missing = Contender("other", "Other", "CSV", unavailable="pip install failed: no wheel")
     text = peers_report.table([ours, mlserver, mlflow, missing])
     lines = text.splitlines()
     assert lines[0].startswith("| server | one row, c16: req/s")
     assert lines[2].startswith("| Ours | 2,100 |")
     assert "| 30,000 | 20,000 | CSV | 1000/1000 |" in lines[3]
-    assert "| 999/1000 |" in lines[4]
+    assert lines[4].startswith("| Mlflow (3 errors) |") and "| 999/1000 |" in lines[4]
     assert "not run: pip install failed: no wheel" in lines[5]
     assert {line.count("|") for line in lines} == {9}
     assert peers_report.ratios(ours, mlserver) == pytest.approx(

@@ -36,18 +36,20 @@ class Medians:
     one_row_p99_ms: float
     batch_rows_per_second: float
     big_rows_per_second: float
+    errors: int  # wrk's failed or non-2xx answers, over every run
 
 
 def medians(contender: Contender) -> Medians | None:
     if not (contender.one_row and contender.batch and contender.big_seconds):
         return None
-    one = median_result(contender.one_row)
+    one, batch = median_result(contender.one_row), median_result(contender.batch)
     return Medians(
         one.requests_per_second,
         one.p50_ms,
         one.p99_ms,
-        BATCH_ROWS * median_result(contender.batch).requests_per_second,
+        BATCH_ROWS * batch.requests_per_second,
         BIG_ROWS / median(contender.big_seconds),
+        one.errors + batch.errors,
     )
 
 
@@ -121,7 +123,10 @@ def table(contenders: list[Contender]) -> str:
                 contender.big_form,
                 _labels(contender),
             ]
-        lines.append("| " + " | ".join([contender.title, *cells]) + " |")
+        title = contender.title
+        if figures is not None and figures.errors:
+            title += f" ({figures.errors} errors)"
+        lines.append("| " + " | ".join([title, *cells]) + " |")
     return "\n".join(lines)
 
 
