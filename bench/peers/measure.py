@@ -97,9 +97,7 @@ def measure(contenders: list[Contender], rounds: int, seconds: float, cpu: int |
             contender.batch.append(result)
             _say(contender, f"{BATCH_ROWS:,} rows, c1", result)
         for contender, started in running:
-            begun = time.perf_counter()
-            check(started.server.base_url, started.requests.big, BIG_TIMEOUT_SECONDS)
-            contender.big_seconds.append(time.perf_counter() - begun)
+            contender.big_seconds.append(_timed(started.server, started.requests.big))
             say(
                 f"  {contender.title:<44} {BIG_ROWS:,} rows  {contender.big_seconds[-1]:7.2f} s "
                 f"{BIG_ROWS / contender.big_seconds[-1]:>10,.0f} rows/s"
@@ -114,6 +112,16 @@ def _wrk(
         return run_wrk(server.base_url, request, clients, seconds, cpu)
     except subprocess.CalledProcessError as exc:
         raise RuntimeError(f"wrk failed on {server.base_url}: {_state(server)}") from exc
+
+
+def _timed(server: Server, request: Request) -> float:
+    """Seconds for one request, sent when the server is idle."""
+    begun = time.perf_counter()
+    try:
+        check(server.base_url, request, BIG_TIMEOUT_SECONDS)
+    except OSError as exc:  # refused, reset, timed out, or an error status
+        raise RuntimeError(f"{server.base_url}: {exc}; {_state(server)}") from exc
+    return time.perf_counter() - begun
 
 
 def _state(server: Server) -> str:
