@@ -39,27 +39,58 @@ def _cell(text: str, kind: str) -> Any:
         return text
 
 
-def _fast_numbers(values: list[str], bound: float) -> npt.NDArray[np.float64] | None:
-    """Cells that are all finite numbers within bound, converted by numpy in one call."""
+def _gaps(values: list[str], column: Column) -> tuple[list[str], npt.NDArray[np.bool_] | None]:
+    """The cells with each gap ("") as "0", and where the gaps were (None: no gap), when the
+    column may have gaps; else the cells as they are (a gap is then found cell by cell)."""
+    if not column.optional or "" not in values:
+        return values, None
+    gaps = np.array([text == "" for text in values])
+    return [text or "0" for text in values], gaps
+
+
+def _fast_numbers(values: list[str], column: Column, bound: float) -> npt.NDArray[Any] | None:
+    """Cells that are all finite numbers within bound (or gaps, where the column may have
+    them: NaN), converted by numpy in one call; None sends them cell by cell."""
+    cells, gaps = _gaps(values, column)
     try:
-        array = np.array(values, dtype=np.float64)
+        array = np.array(cells, dtype=np.float64)
     except (ValueError, OverflowError):
-        return None  # a gap, a word, a number beyond range: cell by cell
-    return array if bool((np.abs(array) <= bound).all()) else None
+        return None  # a word, a number beyond range: cell by cell
+    if not bool((np.abs(array) <= bound).all()):  # NaN or inf written out fails too
+        return None
+    if gaps is not None:
+        array[gaps] = np.nan
+    return array
+
+
+def _fast_integers(values: list[str], column: Column) -> npt.NDArray[Any] | None:
+    cells, gaps = _gaps(values, column)
+    try:
+        array = np.array(cells, dtype=np.int64)
+    except (ValueError, OverflowError):
+        return None  # a fraction, a word: cell by cell
+    if gaps is None:
+        return array
+    if bool((np.abs(array) > 2**53).any()):  # beyond float64's exact integers
+        return None
+    with_gaps = array.astype(np.float64)
+    with_gaps[gaps] = np.nan
+    return with_gaps
 
 
 def _column(values: list[str], column: Column, bound: float, faults: Faults) -> Any:
+    fast = None
     if column.type in ("float32", "float64"):
-        fast = _fast_numbers(values, bound)
-        if fast is not None:
-            return fast
-    elif column.type == "string" and "" not in values:
-        return np.array(values, dtype=object)
+        fast = _fast_numbers(values, column, bound)
     elif column.type == "int64":
-        try:
-            return np.array(values, dtype=np.int64)
-        except (ValueError, OverflowError):
-            pass  # a gap, a fraction, a word: cell by cell
+        fast = _fast_integers(values, column)
+    elif column.type == "string" and "" not in values:
+        fast = np.array(values, dtype=object)
+    elif column.type == "string" and column.optional:
+        missing = column.missing_value if isinstance(column.missing_value, str) else ""
+        fast = np.array([text or missing for text in values], dtype=object)
+    if fast is not None:
+        return fast
     return read_column([_cell(text, column.type) for text in values], column, bound, faults)
 
 
@@ -103,9 +134,9 @@ def decode_csv(body: bytes, signature: Signature, max_rows: int) -> Columns:
             faults.add(index, None, f"expected {len(header)} cells, got {len(row)}")
     faults.raise_any()
     result = {}
+    by_name = dict(zip(header, zip(*rows, strict=True), strict=True))  # transposed in C
     for column in signature.inputs:
-        position = header.index(column.name)
-        values = [row[position] for row in rows]
+        values = list(by_name[column.name])
         array = _column(values, column, number_bound(signature, column), faults)
         if array is not None:
             result[column.name] = array

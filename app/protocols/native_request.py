@@ -10,7 +10,7 @@ from typing import Any
 
 from app.core.columns import rows_to_columns
 from app.errors import InvalidInputError, InvalidRequestError
-from app.protocols.native_codec import echo, read_json
+from app.protocols.native_codec import echo, read_json, value_budget
 from app.registry.columns import check_rows, from_columns
 from app.registry.signature import Signature
 from app.registry.tensors import Columns
@@ -76,7 +76,7 @@ def decode_instances(body: bytes, signature: Signature, max_rows: int) -> Column
     """A predict body -> the columns of the version's signature, checked: `instances` (rows:
     objects by column, or lists in signature order), `inputs` (columns), or MLflow's
     `dataframe_split` and `dataframe_records`."""
-    document = read_json(body)
+    document = read_json(body, value_budget(signature, max_rows))
     forms = [key for key in FORMS if key in document] if type(document) is dict else []
     if len(forms) != 1:
         raise InvalidRequestError(

@@ -22,7 +22,7 @@ from app.core.columns import matrix_columns, rows_to_columns
 from app.core.dataplane import DataPlane
 from app.errors import InvalidInputError, InvalidRequestError, PayloadTooLargeError
 from app.protocols import native_docs
-from app.protocols.native_codec import JSON_TYPE, read_json
+from app.protocols.native_codec import JSON_TYPE, read_json, value_budget
 from app.protocols.paths import resolve
 from app.protocols.routing import Call, DataRoute, Reply
 from app.protocols.v2_response import error_reply
@@ -76,7 +76,7 @@ def _columns(inputs: dict[str, Any], signature: Signature, max_rows: int) -> Col
 
 def decode_predict(body: bytes, signature: Signature, max_rows: int) -> Decoded:
     """A :predict body -> (columns, or encoded images, and whether it was columnar)."""
-    document = read_json(body)
+    document = read_json(body, value_budget(signature, max_rows))
     if type(document) is not dict or len({"instances", "inputs"} & set(document)) != 1:
         raise InvalidRequestError(
             'The body is an object with "instances" (a list of rows) or "inputs" (columns).'

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from app.core.columns import input_spec, matrix_columns
 from app.errors import InvalidRequestError, PayloadTooLargeError
-from app.protocols.native_codec import read_json
+from app.protocols.native_codec import read_json, value_budget
 from app.protocols.v2_columns import NUMERIC, TensorHeader, tensors_to_columns
 from app.protocols.v2_matrix import MAX_DIMS, matrix, raw_row
 from app.registry.signature import Signature
@@ -220,7 +220,9 @@ def decode_infer(
             raise _invalid("A raw binary request takes a model whose every input is a number")
         rows = raw_row(binary, input_spec(signature))
         return InferRequest(None, matrix_columns(signature, rows), None, all_outputs(names, True))
-    document = _object(read_json(body[:header_length]), "the body")
+    document = _object(
+        read_json(body[:header_length], value_budget(signature, max_rows)), "the body"
+    )
     _known(document, REQUEST_FIELDS, "the body")
     request_id = document.get("id")
     if request_id is not None and (type(request_id) is not str or len(request_id) > MAX_ID_CHARS):

@@ -31,6 +31,7 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 FLOAT64_MAX = float(np.finfo(np.float64).max)
 INT64_BOUNDS = (-(2**63), 2**63 - 1)
 NUMBER_TYPES = frozenset({int, float})  # exactly: bool is an int subclass, and not a number
+NUMBER_OR_GAP = NUMBER_TYPES | {type(None)}
 # Up to this many values, a check in Python beats numpy's reductions (about 1 us each).
 SMALL_ARRAY = 64
 
@@ -99,16 +100,53 @@ def _is_missing(value: Any) -> bool:
     return value is None or (type(value) is float and math.isnan(value))
 
 
-def _fast_numbers(values: list[Any], bound: float) -> npt.NDArray[np.float64] | None:
-    """The column as float64 when every value is a finite number within bound; else None."""
-    if not set(map(type, values)) <= NUMBER_TYPES:
+def _fast_numbers(
+    values: list[Any], bound: float, gaps: bool = False
+) -> npt.NDArray[np.float64] | None:
+    """The column as float64 when every value is a finite number within bound (or, with
+    `gaps`, null or NaN: a gap, as NaN); else None, and the values are checked one by one."""
+    types = set(map(type, values))
+    if not types <= (NUMBER_OR_GAP if gaps else NUMBER_TYPES):
+        return None
+    try:
+        array = np.array(values, dtype=np.float64)  # null -> NaN
+    except OverflowError:
+        return None
+    magnitude = np.abs(array)
+    if gaps:
+        return array if bool((np.isnan(array) | (magnitude <= bound)).all()) else None
+    return array if bool((magnitude <= bound).all()) else None  # NaN fails too
+
+
+def _fast_integers(values: list[Any], gaps: bool) -> npt.NDArray[Any] | None:
+    """An integer column of ints (and, with `gaps`, nulls: then float64 with NaN), in one
+    call; None for anything else (fractions, words, values beyond int64)."""
+    types = set(map(type, values))
+    if types <= {int}:
+        try:
+            return np.array(values, dtype=np.int64)
+        except OverflowError:
+            return None
+    if not gaps or not types <= {int, type(None)}:
         return None
     try:
         array = np.array(values, dtype=np.float64)
     except OverflowError:
         return None
-    magnitude = np.abs(array)
-    return array if bool((magnitude <= bound).all()) else None  # NaN fails too
+    present = array[~np.isnan(array)]
+    # float64 holds integers exactly up to 2**53: beyond, the exact checks by value decide.
+    return array if bool((np.abs(present) <= 2.0**53).all()) else None
+
+
+def _fast_text(values: list[Any], column: Column) -> npt.NDArray[Any] | None:
+    """A text column of str (and, where it may be missing, nulls: its missing value)."""
+    types = set(map(type, values))
+    if types == {str}:
+        return np.array(values, dtype=object)
+    if not column.optional or not types <= {str, type(None)}:
+        return None
+    missing = column.missing_value if isinstance(column.missing_value, str) else ""
+    return np.array([missing if value is None else value for value in values], dtype=object)
 
 
 def read_column(
@@ -116,12 +154,15 @@ def read_column(
 ) -> npt.NDArray[Any] | None:
     """One column's values (present ones checked, missing ones replaced) as its array."""
     kind = column.type
+    fast = None
     if kind in ("float32", "float64"):
-        fast = _fast_numbers(values, bound)
-        if fast is not None:
-            return fast
-    elif kind == "string" and set(map(type, values)) == {str}:
-        return np.array(values, dtype=object)
+        fast = _fast_numbers(values, bound, column.optional)
+    elif kind == "int64":
+        fast = _fast_integers(values, column.optional)
+    elif kind == "string":
+        fast = _fast_text(values, column)
+    if fast is not None:
+        return fast
     cells: list[Any] = []
     missing = column.missing_value
     for row, value in enumerate(values):
@@ -229,6 +270,11 @@ def from_records(
         matrix = _number_rows(rows, signature)
         if matrix is not None:
             return MatrixColumns(signature.names, matrix)
+    known = signature.name_set
+    if all(type(row) is dict and row.keys() == known for row in rows):
+        # Records with exactly the signature's keys (the usual batch): column by column.
+        by_name = {name: [row[name] for row in rows] for name in signature.names}
+        return from_columns(by_name, signature, where)
     faults = Faults(where)
     table = []
     for index, row in enumerate(rows):
