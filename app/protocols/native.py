@@ -115,8 +115,9 @@ async def _image_payloads(plane: DataPlane, call: Call) -> list[bytes]:
     declared, limit = media_type(call.scope), plane.settings.max_batch_rows
     if declared == "multipart/form-data":
         content_type = header(call.scope, b"content-type") or b""
+        parts = call.body.count(b"\r\n--")  # about one a part: many parts, many images
         payloads: list[bytes] = await plane.decode(
-            len(call.body), file_parts, call.body, content_type, b"file", limit
+            len(call.body), file_parts, call.body, content_type, b"file", limit, items=parts
         )
         return payloads
     if declared in RAW_IMAGE_TYPES:
