@@ -23,6 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from app.core.fairness import FairGate
 from app.core.workers import WorkerPool
 
 T = TypeVar("T")
@@ -47,6 +48,7 @@ class Compute:
     def __init__(self, workers: int = 0) -> None:
         self.workers = workers or available_cpus()
         self._threads: ThreadPoolExecutor | None = None
+        self._gate: FairGate | None = None
         self._processes: WorkerPool | None = None
 
     def _process_pool(self) -> WorkerPool:
@@ -67,12 +69,16 @@ class Compute:
         result: T = await self._process_pool().run(function, *args)
         return result
 
-    async def in_thread(self, function: Callable[..., T], *args: Any) -> T:
-        """`function(*args)` in a worker thread."""
-        if self._threads is None:
-            self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="compute")
+    async def in_thread(self, function: Callable[..., T], *args: Any, key: str = "") -> T:
+        """`function(*args)` in a worker thread, when `key` (a model) has its turn."""
+        threads = self._threads
+        if threads is None:
+            threads = self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="compute")
+        gate = self._gate
+        if gate is None or gate.loop is not asyncio.get_running_loop():  # tests run several
+            gate = self._gate = FairGate(self.workers)
         # Cancelling the awaiting task cancels the future: a task still queued never runs.
-        return await asyncio.wrap_future(self._threads.submit(function, *args))
+        return await gate.run(key, lambda: threads.submit(function, *args))
 
     def close(self) -> None:
         if self._threads is not None:
@@ -80,3 +86,4 @@ class Compute:
         if self._processes is not None:
             self._processes.close()
         self._threads = self._processes = None
+        self._gate = None

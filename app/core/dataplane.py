@@ -210,7 +210,9 @@ class DataPlane:
         else:
             step = max(1, int(CHUNK_SECONDS / max(model.cost.row_seconds, 1e-9)))
             parts = await all_or_none(
-                self.compute.in_thread(run_columns, model, take(columns, i, i + step))
+                self.compute.in_thread(
+                    run_columns, model, take(columns, i, i + step), key=model.metadata.name
+                )
                 for i in range(0, rows, step)
             )
             outputs = join(parts)
