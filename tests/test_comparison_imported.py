@@ -210,3 +210,22 @@ def test_pareto_leaves_out_rows_without_a_metric_or_a_latency() -> None:
     ]
     pareto(rows)
     assert [row["pareto"] for row in rows] == [True, True, False, False, False, True]
+
+
+def test_a_version_imported_before_datasets_were_named_still_loads(
+    imported: Path, tmp_path: Path
+) -> None:
+    """Imports used to record the eval file's name as the dataset: such a registry is served
+    as before, its dataset listed as not compared (not a name comparisons are served under)."""
+    registry = tmp_path / "models"
+    shutil.copytree(imported / "price", registry / "price")
+    metadata_file = registry / "price" / "1" / "metadata.json"
+    metadata = json.loads(metadata_file.read_text())
+    metadata["dataset"] = "prices.csv"
+    del metadata["evaluation_data"]["file"]
+    metadata_file.write_text(json.dumps(metadata))
+    with make_client(registry) as client:
+        listed = client.get("/v1/datasets").json()["datasets"]
+        card = client.get("/v1/models/price/versions/1/card")
+    assert listed == [{"name": "prices.csv", "models": ["price"], "compared": False}]
+    assert card.status_code == 200 and "Serving: not in a comparison" in card.text
