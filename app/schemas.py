@@ -123,6 +123,21 @@ class ModelList(BaseModel):
     models: list[ModelSummary]
 
 
+class DatasetSummary(BaseModel):
+    """One entry of GET /v1/datasets."""
+
+    name: str
+    models: list[str] = Field(description="Models whose answering version names this dataset.")
+    compared: bool = Field(
+        description="Whether python -m training compare wrote its comparison: "
+        "GET /v1/datasets/{name}/comparison answers."
+    )
+
+
+class DatasetList(BaseModel):
+    datasets: list[DatasetSummary]
+
+
 class PredictRequest(BaseModel):
     """A batch of rows. Tabular: numbers in feature order, or an object keyed by feature name.
     Image: 784 pixel values, or 28 rows of 28 (0-255, ink bright as in MNIST)."""

@@ -11,31 +11,49 @@ from pathlib import Path
 import numpy as np
 
 from training import comparison, iris, serving_cost
+from training.comparison_plot import comparison_plot
+from training.comparison_rows import ComparisonError
+from training.comparison_table import markdown
 from training.datasets import mnist as mnist_files
 from training.datasets.mnist import MnistNotFoundError
 from training.labels import LabelError
-from training.plots import comparison_plot
+from training.registry_writer import NAME_PATTERN
 from training.spec import Array
 
 COMMAND = "compare"
 TEST_ROWS = 1000
+BUILT_IN = ("iris", "mnist")  # timed on their test rows; any other dataset on example rows
+
+
+def dataset_name(text: str) -> str:
+    """--dataset's value: a name the server serves comparisons under."""
+    if not NAME_PATTERN.match(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a dataset name (lower-case letters, digits and '-'); versions "
+            "imported before `import --dataset` recorded their eval file's name: import them "
+            "again with --dataset NAME"
+        )
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m training compare",
         description="Put the versions that answer unpinned requests (production, else the "
-        "newest) of each model of a dataset side by side: accuracy, macro F1, training and "
-        "testing error, training seconds, artifact size, serving memory and serving cost "
-        "measured through ONNX Runtime / LiteRT as the server runs them. Writes comparison.json, "
-        "comparison.md and comparison.png into <registry>/_comparisons/<dataset>/.",
+        "newest) of each model of a dataset side by side: the metrics metadata.json records "
+        "(accuracy and macro F1; R², MAE and RMSE for regressors), training and testing error, "
+        "training seconds, artifact size, serving memory and serving cost measured through ONNX "
+        "Runtime / LiteRT as the server runs them (iris and mnist on their test rows, imported "
+        "models on their example rows). Writes comparison.json, comparison.md and "
+        "comparison.png into <registry>/_comparisons/<dataset>/.",
     )
     parser.add_argument(
         "--dataset",
-        choices=["iris", "mnist"],
+        type=dataset_name,
         action="append",
         required=True,
-        help="compare this dataset's models (repeatable)",
+        help="compare this dataset's models (repeatable): iris, mnist, or the --dataset of "
+        "imported models (metadata.json's dataset)",
     )
     parser.add_argument(
         "--registry-dir", type=Path, default=Path("models"), help="default: models/"
@@ -61,8 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def test_rows(dataset: str, mnist_dir: Path | None) -> Array:
-    """The rows the serving cost is measured on: real test inputs, as clients send them."""
+def test_rows(dataset: str, mnist_dir: Path | None) -> Array | None:
+    """The rows the serving cost of a built-in dataset's models is measured on: real test
+    inputs, as clients send them; None for another dataset (its models' example rows)."""
+    if dataset not in BUILT_IN:
+        return None
     if dataset == "iris":
         return np.asarray(iris.load().test_features[:TEST_ROWS], dtype=np.float64)
     images = mnist_files.load(mnist_files.locate(mnist_dir), 1, TEST_ROWS).test_images
@@ -97,9 +118,9 @@ def main(argv: list[str]) -> int:
             result = comparison.build(
                 args.registry_dir, dataset, test_rows(dataset, args.mnist_dir), args.seconds
             )
-        except (comparison.ComparisonError, MnistNotFoundError, LabelError, OSError) as exc:
+        except (ComparisonError, MnistNotFoundError, LabelError, OSError) as exc:
             sys.stderr.write(f"error: {exc}\n")
             return 2
         folder = comparison.write(args.registry_dir, result, comparison_plot)
-        sys.stdout.write(comparison.markdown(result) + f"written to {folder}/\n")
+        sys.stdout.write(markdown(result) + f"written to {folder}/\n")
     return 0

@@ -35,6 +35,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--target", help="the target column of --eval")
     parser.add_argument(
+        "--dataset",
+        help="what the model is compared with (python -m training compare --dataset NAME): "
+        "models imported against the same eval data share it (default: the --eval file's name "
+        "without extension, e.g. eval for eval.csv; without --eval, the model's name)",
+    )
+    parser.add_argument(
         "--task", choices=["classification", "regression"], help="when the model does not say"
     )
     parser.add_argument(
@@ -63,7 +69,7 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv[1:])
     from training.import_report import report
     from training.importers import columns, sources
-    from training.importing import ImportData, ImportOptions, check_name
+    from training.importing import ImportData, ImportOptions, check_name, dataset_of_file
 
     try:
         check_name(args.name)
@@ -88,6 +94,7 @@ def main(argv: list[str]) -> int:
             args.tolerance,
             args.keep_pickle,
             str(args.source),
+            args.dataset or (dataset_of_file(args.eval) if args.eval is not None else None),
         )
         original, given = sources.read(args.source, args.task)
         from training.importing import import_original

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import platform
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ class ImportOptions:
     tolerance: float = verify.DEFAULT_TOLERANCE
     keep_pickle: bool = False
     source: str = "python"  # the file or folder imported, or "python" for publish()
+    dataset: str | None = None  # what it is compared with (compare --dataset); default: name
 
 
 @dataclass
@@ -62,11 +64,18 @@ class Imported:
     notes: list[str] = field(default_factory=list)
 
 
-def check_name(name: str) -> None:
+def check_name(name: str, what: str = "model name") -> None:
     if not NAME_PATTERN.match(name):
         raise ImportRefusedError(
-            f"invalid model name {name!r}: use lower-case letters, digits and '-' (at most 64)"
+            f"invalid {what} {name!r}: use lower-case letters, digits and '-' (at most 64)"
         )
+
+
+def dataset_of_file(path: Path) -> str | None:
+    """The dataset an eval file names: its stem in lower case, other characters as '-'
+    (`Eval_2024.csv` -> `eval-2024`); None when nothing is left."""
+    slug = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")[:64].rstrip("-")
+    return slug if NAME_PATTERN.match(slug) else None
 
 
 def _reference(original: Original, data: ImportData) -> tuple[pd.DataFrame, int]:
@@ -90,6 +99,8 @@ def import_original(
     """Check, export, verify, evaluate and publish `original`; ImportRefusedError if it cannot."""
     started = time.perf_counter()
     check_name(options.name)
+    if options.dataset is not None:
+        check_name(options.dataset, "dataset name")
     task = options.task or original.task
     if task not in TASKS:
         raise ImportRefusedError(
@@ -165,7 +176,7 @@ def _metadata(
     the verification figures and what the eval file was."""
     inputs, classes = sig["inputs"], sig["classes"]
     return {
-        "dataset": data.eval_source or "imported",
+        "dataset": options.dataset or options.name,
         "algorithm": original.algorithm,
         "framework": original.framework,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -185,6 +196,7 @@ def _metadata(
             "sha256": data.eval_sha256,
             "rows": len(data.eval_features),
             "target": str(data.eval_target.name),
+            "file": data.eval_source,
         }
         if data.eval_sha256 and data.eval_features is not None and data.eval_target is not None
         else None,

@@ -15,8 +15,6 @@ import numpy as np  # noqa: E402
 import numpy.typing as npt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from training.plot_labels import place_labels  # noqa: E402
-
 CONFUSION_MATRIX_INCHES_PER_CLASS = 0.6
 CONFUSION_MATRIX_DPI = 100
 
@@ -154,49 +152,6 @@ def learning_curve_plot(path: Path, curve: dict[str, Any], title: str) -> None:
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
-    plt.close(fig)
-
-
-COMPARISON_DPI = 90
-
-
-def comparison_figure(comparison: dict[str, Any]) -> Figure:
-    """Accuracy against one-row serving latency (log scale), the Pareto front joined up, each
-    point named by a label placed clear of the others (close points are common: Iris models)."""
-    rows = [row for row in comparison["rows"] if row.get("one_row_median_us") is not None]
-    fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=COMPARISON_DPI)
-    for row in rows:
-        colour = "tab:red" if row["pareto"] else "tab:blue"
-        ax.scatter(row["one_row_median_us"], row["accuracy"], color=colour, zorder=3)
-    front = sorted((r for r in rows if r["pareto"]), key=lambda r: r["one_row_median_us"])
-    ax.step(
-        [r["one_row_median_us"] for r in front],
-        [r["accuracy"] for r in front],
-        where="post",
-        color="tab:red",
-        alpha=0.6,
-        label="Pareto front: nothing both faster and more accurate",
-    )
-    ax.set_xscale("log")
-    ax.margins(x=0.15, y=0.12)  # room for the labels of the outermost points
-    ax.set_xlabel("serving cost: one-row latency, median µs (log scale; 1 thread)")
-    ax.set_ylabel("test accuracy")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title(f"{comparison['dataset']}: which model is worth its cost", fontsize=10)
-    fig.tight_layout()  # before placing: labels are placed in the final pixels
-    place_labels(
-        ax,
-        [(row["one_row_median_us"], row["accuracy"]) for row in rows],
-        [row["name"].split("-", 1)[1] for row in rows],
-    )
-    return fig
-
-
-def comparison_plot(path: Path, comparison: dict[str, Any]) -> None:
-    """comparison_figure, saved as a PNG."""
-    fig = comparison_figure(comparison)
-    fig.savefig(path, dpi=COMPARISON_DPI)
     plt.close(fig)
 
 

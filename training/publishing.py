@@ -22,11 +22,12 @@ def publish(
     promote: bool = True,
     tolerance: float = verify.DEFAULT_TOLERANCE,
     keep_pickle: bool = False,
+    dataset: str | None = None,
 ) -> Imported:
     """Publish a fitted model as a new version of `name`; ImportRefusedError says why not.
 
     `eval=(X_test, y_test)`: the promotion gate compares with production on the same rows (their
-    SHA-256, as for an eval file)."""
+    SHA-256, as for an eval file). `dataset`: what it is compared with (default: `name`)."""
     data = ImportData(example=example)
     if eval is not None:
         features, target = eval
@@ -46,5 +47,7 @@ def publish(
 
         data.eval_sha256 = hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()
         data.eval_source = "publish(eval=...)"
-    options = ImportOptions(name, Path(registry_dir), task, promote, tolerance, keep_pickle)
+    options = ImportOptions(
+        name, Path(registry_dir), task, promote, tolerance, keep_pickle, dataset=dataset
+    )
     return import_original(sources.of_object(model, "publish()"), data, options)

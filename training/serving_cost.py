@@ -31,14 +31,18 @@ def resident_bytes() -> int | None:
     return None
 
 
-def _onnx(content: bytes) -> Any:
+def _session(content: bytes) -> Any:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1  # as app/runtimes/onnx.py: one worker process per core
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    session = onnxruntime.InferenceSession(content, options, providers=["CPUExecutionProvider"])
+    return onnxruntime.InferenceSession(content, options, providers=["CPUExecutionProvider"])
+
+
+def _onnx(content: bytes) -> Any:
+    session = _session(content)
     source = session.get_inputs()[0]
     dtype = np.float64 if source.type == "tensor(double)" else np.float32
 
@@ -85,21 +89,12 @@ def _timed_calls(predict: Any, batches: list[Array], seconds: float, kind: str) 
     return np.asarray(times)
 
 
-def measure(artifact: str, content: bytes, rows: Array, seconds: float = SECONDS) -> dict[str, Any]:
-    """Load the artifact's bytes, then time single rows (median, p99) and 256-row batches;
-    memory is the growth of this process's resident set from loading and running it. Meant to
-    run in a fresh process, so one model's memory and caches do not colour the next."""
-    importlib.import_module(MODULES[artifact])  # the library is not the model's memory
+def _measured(load: Any, batches: list[Any], singles: list[Any], seconds: float) -> dict[str, Any]:
     before = resident_bytes()
-    predict = LOADERS[artifact](content)
-    if len(rows) < BATCH_ROWS:  # Iris has 45 test rows: repeat them
-        rows = np.resize(rows, (BATCH_ROWS, *rows.shape[1:]))
-    starts = range(0, len(rows) - BATCH_ROWS + 1, BATCH_ROWS)
-    batches = [rows[start : start + BATCH_ROWS] for start in starts]
+    predict = load()
     predict(batches[0])
     batch_times = _timed_calls(predict, batches, seconds, "batch")
     after = resident_bytes()
-    singles = [rows[i : i + 1] for i in range(min(len(rows), 1000))]
     predict(singles[0])
     one_times = _timed_calls(predict, singles, seconds, "one_row")
     return {
@@ -110,3 +105,42 @@ def measure(artifact: str, content: bytes, rows: Array, seconds: float = SECONDS
         "batch_calls": len(batch_times),
         "memory_bytes": None if before is None or after is None else max(after - before, 0),
     }
+
+
+def measure(artifact: str, content: bytes, rows: Array, seconds: float = SECONDS) -> dict[str, Any]:
+    """Load the artifact's bytes, then time single rows (median, p99) and 256-row batches;
+    memory is the growth of this process's resident set from loading and running it. Meant to
+    run in a fresh process, so one model's memory and caches do not colour the next."""
+    importlib.import_module(MODULES[artifact])  # the library is not the model's memory
+    if len(rows) < BATCH_ROWS:  # Iris has 45 test rows: repeat them
+        rows = np.resize(rows, (BATCH_ROWS, *rows.shape[1:]))
+    starts = range(0, len(rows) - BATCH_ROWS + 1, BATCH_ROWS)
+    batches = [rows[start : start + BATCH_ROWS] for start in starts]
+    singles = [rows[i : i + 1] for i in range(min(len(rows), 1000))]
+    return _measured(lambda: LOADERS[artifact](content), batches, singles, seconds)
+
+
+def _feeding(artifact: str, content: bytes, outputs: list[str]) -> Any:
+    """predict(tensors by name) for an artifact with a signature: every named output of an ONNX
+    graph, or the one input of a TFLite file."""
+    if artifact == "model.tflite":
+        predict_rows = _tflite(content)
+        return lambda tensors: predict_rows(next(iter(tensors.values())))
+    session = _session(content)
+    return lambda tensors: session.run(outputs, tensors)
+
+
+def measure_tensors(
+    artifact: str,
+    content: bytes,
+    tensors: dict[str, Array],
+    outputs: list[str],
+    seconds: float = SECONDS,
+) -> dict[str, Any]:
+    """As measure(), fed a few rows already as the artifact's input tensors (an imported
+    model's example rows, as its signature feeds them), repeated into the 256-row batches."""
+    importlib.import_module(MODULES[artifact])
+    rows = len(next(iter(tensors.values())))
+    repeated = {name: values[np.arange(BATCH_ROWS) % rows] for name, values in tensors.items()}
+    singles = [{name: values[i : i + 1] for name, values in tensors.items()} for i in range(rows)]
+    return _measured(lambda: _feeding(artifact, content, outputs), [repeated], singles, seconds)

@@ -42,6 +42,15 @@ def _read(folder: Path, name: str, root: Path, allow_symlinks: bool, limit: int)
     return content
 
 
+def has_comparison(root: Path, dataset: str, allow_symlinks: bool = False) -> bool:
+    """Whether a comparison was written for `dataset` (its files are checked when read)."""
+    try:
+        document = _folder(root, dataset, allow_symlinks) / DOCUMENT
+    except ComparisonNotFoundError:
+        return False
+    return document.is_file() and (allow_symlinks or not document.is_symlink())
+
+
 def read_comparison(root: Path, dataset: str, allow_symlinks: bool = False) -> dict[str, Any]:
     """The comparison document of `dataset`."""
     folder = _folder(root, dataset, allow_symlinks)

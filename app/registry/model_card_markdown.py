@@ -116,7 +116,9 @@ def render_markdown(card: dict[str, Any]) -> str:
     lines += [
         "",
         "## Cost",
-        f"- Training: {cost['training_seconds']} s; artifact {cost['artifact_bytes']} bytes.",
+        f"- Training: {cost['training_seconds']} s; artifact {cost['artifact_bytes']} bytes."
+        if cost.get("training_seconds") is not None or not card.get("imported")
+        else f"- Training: none here (imported); artifact {cost['artifact_bytes']} bytes.",
     ]
     serving = cost.get("serving")
     if serving:

@@ -53,6 +53,14 @@ def test_keras_classifier_is_exported_to_tflite_and_verified(tmp_path: Path) -> 
     assert signature["classes"] == {"labels": ["0", "1", "2"], "type": "int64"}
     assert metadata["verification"]["max_abs_probability_diff"] <= 1e-4
     assert read_back(registry, "rooms").tensors[0].name == signature["tensors"][0]["name"]
+    # Without --eval its dataset is its name; compare times the TFLite file on its example rows.
+    assert metadata["dataset"] == "rooms"
+    compare = ["compare", "--dataset", "rooms", "--seconds", "0.1", "--registry-dir"]
+    assert main([*compare, str(registry)]) == 0
+    document = json.loads((registry / "_comparisons/rooms/comparison.json").read_text())
+    [row] = document["rows"]
+    assert row["accuracy"] is None and not row["pareto"]  # no eval metrics to weigh
+    assert row["timed_on"] == "example" and row["one_row_median_us"] > 0
 
 
 def test_a_keras_file_without_tensorflow_installed_is_refused(

@@ -12,13 +12,9 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
 
-from training.comparison import pareto
-from training.plots import (
-    comparison_figure,
-    comparison_plot,
-    confusion_matrix_figure,
-    confusion_matrix_plot,
-)
+from training.comparison_plot import comparison_figure, comparison_plot
+from training.comparison_rows import pareto
+from training.plots import confusion_matrix_figure, confusion_matrix_plot
 
 # Iris-like rows: six models within a few µs and one test row (0.0333) of each other.
 IRIS_LIKE = [

@@ -25,6 +25,16 @@ export function clearError(area) {
   area.replaceChildren();
 }
 
+// A number with `digits` decimals, or a dash for a figure that is missing.
+export function fixed(value, digits = 4) {
+  return typeof value === "number" ? value.toFixed(digits) : "–";
+}
+
+// A count or rate, rounded, with thousands separators.
+export function grouped(value) {
+  return typeof value === "number" ? Math.round(value).toLocaleString("en") : "–";
+}
+
 export function percent(probability) {
   return `${(probability * 100).toFixed(1)}%`;
 }

@@ -1,7 +1,9 @@
 // Models: every model of the registry with its status, versions, labels, headline metrics, the
-// plots of the version that answers, each version's model card, and the datasets' comparisons.
+// plots of the version that answers and each version's model card; then the datasets'
+// comparisons (comparisons.js).
 import { getJSON, getText } from "./api.js";
-import { el, showError } from "./dom.js";
+import { showComparisons } from "./comparisons.js";
+import { el, fixed, grouped, showError } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 
 const PLOT_TITLES = {
@@ -10,14 +12,6 @@ const PLOT_TITLES = {
   learning_curve: "Training and testing error",
   training_history: "Training history",
 };
-
-function fixed(value, digits = 4) {
-  return typeof value === "number" ? value.toFixed(digits) : "–";
-}
-
-function grouped(value) {
-  return typeof value === "number" ? Math.round(value).toLocaleString("en") : "–";
-}
 
 // The version unpinned requests go to: production's, else the newest.
 export function servingVersion(summary) {
@@ -36,6 +30,8 @@ function metricsList(metrics) {
   const items = [];
   if (metrics.accuracy !== undefined) items.push(["Accuracy", fixed(metrics.accuracy)]);
   if (metrics.macro_f1 !== undefined) items.push(["Macro F1", fixed(metrics.macro_f1)]);
+  if (metrics.r2 !== undefined) items.push(["R²", fixed(metrics.r2)]);
+  if (metrics.mae !== undefined) items.push(["MAE", fixed(metrics.mae, 3)]);
   if (metrics.cv_accuracy) items.push(["CV accuracy", `${fixed(metrics.cv_accuracy.mean)} ± ${fixed(metrics.cv_accuracy.std)}`]);
   if (metrics.test_samples !== undefined) items.push(["Test rows", grouped(metrics.test_samples)]);
   return el("dl", { className: "metrics" }, items.flatMap(([name, value]) => [el("dt", { text: name }), el("dd", { text: value })]));
@@ -127,19 +123,10 @@ function modelEntry(summary) {
   return el("article", { className: "model", "data-testid": "model-card", "data-model": summary.name }, children);
 }
 
-const COMPARISON_COLUMNS = [
-  ["model", (r) => r.name],
-  ["version", (r) => r.version],
-  ["accuracy", (r) => fixed(r.accuracy)],
-  ["macro F1", (r) => fixed(r.macro_f1)],
-  ["train / test error", (r) => (r.train_error === null ? "–" : `${fixed(r.train_error, 3)} / ${fixed(r.test_error, 3)}`)],
-  ["artifact MB", (r) => fixed(r.artifact_bytes / 1e6, 2)],
-  ["memory MB", (r) => (typeof r.memory_bytes === "number" ? fixed(r.memory_bytes / 1e6, 1) : "–")],
-  ["1 row median µs", (r) => grouped(r.one_row_median_us)],
-  ["1 row p99 µs", (r) => grouped(r.one_row_p99_us)],
-  ["256-row batch rows/s", (r) => grouped(r.batch_rows_per_second)],
-  ["Pareto", (r) => (r.pareto ? "yes" : "")],
-];
+function headline(metrics) {
+  if (metrics.accuracy !== undefined) return fixed(metrics.accuracy);
+  return metrics.r2 !== undefined ? `R² ${fixed(metrics.r2)}` : "–";
+}
 
 // At a glance: one row a model (task, status, the version that answers and its labels,
 // accuracy, one-row latency from its dataset's comparison); its name scrolls to its entry.
@@ -154,49 +141,15 @@ function overview(summaries) {
       el("td", { text: s.dataset ? `${s.dataset} · ${s.algorithm}` : "–" }),
       el("td", {}, [el("span", { className: `status status-${s.status}`, text: s.status })]),
       el("td", { text: ready ? `v${serving}${labels.length ? ` (${labels.join(", ")})` : ""}` : "–" }),
-      el("td", { text: ready ? fixed((s.metrics || {}).accuracy) : "–" }),
+      el("td", { text: ready ? headline(s.metrics || {}) : "–" }),
       el("td", { className: "latency", text: "–" }),
     ]);
   });
-  const head = ["model", "task", "status", "answering", "accuracy", "1 row µs"];
+  const head = ["model", "task", "status", "answering", "accuracy / R²", "1 row µs"];
   return el("div", { id: "model-overview", className: "table-scroll overview", "data-testid": "model-overview" }, [
     el("table", {}, [
       el("thead", {}, [el("tr", {}, head.map((name) => el("th", { scope: "col", text: name })))]),
       el("tbody", {}, rows),
-    ]),
-  ]);
-}
-
-// The one-row median latency of each compared model, into the overview's rows.
-function showLatencies(comparison) {
-  for (const row of comparison.rows) {
-    const cell = document.querySelector(`tr[data-overview-model="${CSS.escape(row.name)}"] .latency`);
-    if (cell) cell.textContent = grouped(row.one_row_median_us);
-  }
-}
-
-async function comparisonSection(dataset) {
-  let comparison;
-  try {
-    comparison = await getJSON(`/v1/datasets/${encodeURIComponent(dataset)}/comparison`);
-  } catch (error) {
-    if (error.status === 404) return null; // not compared yet: nothing to show
-    return el("section", { className: "comparison" }, [el("h3", { text: `${dataset}: comparison` }), el("p", { className: "error", role: "alert", text: error.message })]);
-  }
-  showLatencies(comparison);
-  const rows = [...comparison.rows].sort((a, b) => b.accuracy - a.accuracy);
-  const table = el("table", {}, [
-    el("caption", { text: `Measured ${comparison.created_at} on ${comparison.measured_with.machine}, one thread, ${comparison.measured_with.input}` }),
-    el("thead", {}, [el("tr", {}, COMPARISON_COLUMNS.map(([name]) => el("th", { scope: "col", text: name })))]),
-    el("tbody", {}, rows.map((row) => el("tr", {}, COMPARISON_COLUMNS.map(([, value]) => el("td", { text: String(value(row)) }))))),
-  ]);
-  const src = `/v1/datasets/${encodeURIComponent(dataset)}/comparison.png`;
-  return el("section", { className: "comparison", "data-dataset": dataset }, [
-    el("h3", { text: `${dataset}: the models compared` }),
-    el("div", { className: "table-scroll" }, [table]),
-    el("figure", { className: "plot" }, [
-      el("img", { src, alt: `${dataset}: accuracy against one-row serving cost, Pareto front in red`, "data-plot": "comparison" }),
-      el("figcaption", { text: "Accuracy against one-row serving cost" }),
     ]),
   ]);
 }
@@ -207,7 +160,5 @@ export async function showModels(summaries) {
   document.getElementById("model-overview")?.remove();
   comparisons.before(overview(summaries));
   list.replaceChildren(...summaries.map(modelEntry));
-  const datasets = [...new Set(summaries.filter((s) => s.dataset).map((s) => s.dataset))].sort();
-  const sections = await Promise.all(datasets.map(comparisonSection));
-  comparisons.replaceChildren(...sections.filter(Boolean));
+  await showComparisons(comparisons);
 }
