@@ -17,15 +17,17 @@ from bench.load import check, ensure_wrk
 from bench.memory import BUDGET_SECONDS, MemoryResult, measure_memory
 from bench.report import liveness_lines, memory_lines
 from bench.rounds import Rounds, say
-from bench.scenarios import FLOODS, HOSTILE, PEAK_MEMORY, chosen
+from bench.scenarios import FLOODS, HOSTILE, PEAK_MEMORY, VICTIMS, chosen
 from bench.servers import cpus, serve
 from bench.shadow import shadow_registry
 from bench.summary import Figures, summarise
+from bench.victims import attacks, measure_victim, victim_line
 from training.datasets.mnist import MnistNotFoundError
 
 FLOOR_PORT, APP_PORT, BATCHING_PORT, TWO_CORES_PORT, RAW_FLOOR_PORT, MEMORY_PORT = range(8701, 8707)
 TWO_WORKERS_PORT = 8710
 FLOODS_PORT = 8711
+VICTIMS_PORT = 8712
 BASELINE_PORT = 8707
 SHADOW_PORT = 8708
 HOSTILE_CLIENTS = 8
@@ -93,7 +95,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         action="append",
         metavar="TEXT",
-        help="run only the scenarios whose name contains TEXT (repeatable; 'hostile', "
+        help="run only the scenarios whose name contains TEXT (repeatable; 'hostile', 'victims', "
         "'peak memory', 'two cores' and 'two workers' pick the new ones); both floors always "
         "run",
     )
@@ -302,6 +304,16 @@ def main(argv: list[str] | None = None) -> int:
             for result in measure_floods(server.base_url, server.process.pid, load_cpu):
                 for line in flood_lines(result):
                     say("    " + line)
+
+    if chosen(VICTIMS, args.only):
+        say(f"  {VICTIMS}: a fresh server, pinned as the others; the prober on its own connection")
+        victim_server = serve(
+            "app.main:create_app", VICTIMS_PORT, app_env, server_cpu, "/health/ready", expected
+        )
+        with victim_server as server:
+            for attack in attacks():
+                result = measure_victim(server.base_url, attack, args.hostile_seconds, load_cpu)
+                say("    " + victim_line(result))
 
     figures = Figures(
         rows=rounds.floor_rows() + rounds.rows,
