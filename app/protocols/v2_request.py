@@ -70,6 +70,8 @@ def _object(value: Any, where: str) -> dict[str, Any]:
 
 
 def _known(document: dict[str, Any], allowed: frozenset[str], where: str) -> None:
+    if type(document.get(CONTENT_TYPE, "")) is not str:
+        raise _invalid(f"{where}.{CONTENT_TYPE} must be a string")
     if document.keys() <= allowed:
         return
     unknown = next(key for key in document if key not in allowed)
@@ -84,9 +86,12 @@ def all_outputs(names: tuple[str, ...], binary: bool) -> tuple[RequestedOutput, 
 
 
 OUTPUT_FIELDS = frozenset({"name", "parameters"})
-OUTPUT_PARAMETERS = frozenset({"binary_data", "classification"})
-REQUEST_PARAMETERS = frozenset({"binary_data_output"})
-INPUT_PARAMETERS = frozenset({"binary_data_size"})
+# MLServer's clients name a codec in `content_type` ("pd" for the request, "str" or "np" for an
+# input): taken and left aside, since the signature already says each column's type.
+CONTENT_TYPE = "content_type"
+OUTPUT_PARAMETERS = frozenset({"binary_data", "classification", CONTENT_TYPE})
+REQUEST_PARAMETERS = frozenset({"binary_data_output", CONTENT_TYPE})
+INPUT_PARAMETERS = frozenset({"binary_data_size", CONTENT_TYPE})
 
 
 def read_outputs(

@@ -191,3 +191,21 @@ def _with(name: str, **changes: Any) -> dict[str, Any]:
 def test_each_rule_is_a_400_naming_the_column(client: TestClient, body: Any, says: str) -> None:
     message = _error(client, body)
     assert says in message, message
+
+
+def test_mlserver_clients_content_types_are_taken(
+    client: TestClient, tabular_models: TabularModels, frame: Any
+) -> None:
+    """MLServer's clients name their codecs ("pd", "str", "np"): the signature decides types."""
+    rows = records(frame)
+    tensors = by_column(rows, CLASSIFIER_COLUMNS)
+    for tensor in tensors:
+        tensor["parameters"] = {"content_type": "str" if tensor["datatype"] == "BYTES" else "np"}
+    body = {"parameters": {"content_type": "pd"}, "inputs": tensors}
+    outputs = infer(client, "churn", body)
+    expected = tabular_models.classifier.predict_proba(frame)
+    np.testing.assert_allclose(
+        np.reshape(outputs["probabilities"]["data"], (-1, 2)), expected, atol=1e-5
+    )
+    body["parameters"] = {"content_type": 7}
+    assert "parameters.content_type must be a string" in _error(client, body)
