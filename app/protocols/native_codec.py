@@ -30,6 +30,8 @@ MAX_ECHO_CHARS = 64
 LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 # A JSON string, matched without backtracking (possessive): a hostile body stays linear.
 STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"')
+# Every byte but the separators of JSON values: what check_values deletes before it counts.
+NOT_SEPARATORS = bytes(byte for byte in range(256) if byte not in b",[{")
 SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
@@ -44,13 +46,14 @@ def check_values(body: bytes, budget: int) -> None:
     """413 for a body of more JSON values than `budget`, before any is made into a Python
     object (about 80 bytes each: a 10 MB body of [] would be 3.4 million lists). Commas and
     brackets inside strings do not count: text is recounted without its strings."""
-    count = body.count(b",") + body.count(b"[") + body.count(b"{")
+    if len(body) <= budget:  # a value takes a byte at least
+        return
+    count = len(body.translate(None, NOT_SEPARATORS))  # one pass, in C
     if count <= budget:
         return
     strings = body.count(b'"') // 2  # each string a value too: recount only when they are few
     if strings <= budget:
-        bare = STRING.sub(b"", body)
-        count = bare.count(b",") + bare.count(b"[") + bare.count(b"{")
+        count = len(STRING.sub(b"", body).translate(None, NOT_SEPARATORS))
     if count > budget:
         raise PayloadTooLargeError(
             f"The body holds {count} JSON values; a request within the row limit holds at "

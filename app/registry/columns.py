@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -261,6 +262,19 @@ def from_columns(
     return result
 
 
+def _exact_records(rows: list[Any], names: list[str]) -> dict[str, list[Any]] | None:
+    """Records holding exactly the signature's keys (the usual batch) as columns, pulled out
+    in C; None for anything else, which the checks row by row then name."""
+    width = len(names)
+    if width < 2 or not all(type(row) is dict and len(row) == width for row in rows):
+        return None
+    try:  # as many keys as names: a missing name is a KeyError, so no key is unknown
+        table = list(map(itemgetter(*names), rows))
+    except KeyError:
+        return None
+    return dict(zip(names, map(list, zip(*table, strict=True)), strict=True))
+
+
 def from_records(
     rows: list[Any], signature: Signature, max_rows: int, where: str = "instances"
 ) -> Columns:
@@ -270,10 +284,8 @@ def from_records(
         matrix = _number_rows(rows, signature)
         if matrix is not None:
             return MatrixColumns(signature.names, matrix)
-    known = signature.name_set
-    if all(type(row) is dict and row.keys() == known for row in rows):
-        # Records with exactly the signature's keys (the usual batch): column by column.
-        by_name = {name: [row[name] for row in rows] for name in signature.names}
+    by_name = _exact_records(rows, signature.names)
+    if by_name is not None:
         return from_columns(by_name, signature, where)
     faults = Faults(where)
     table = []
