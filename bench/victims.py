@@ -1,7 +1,6 @@
 """Who waits while others attack: wrk keeps a hostile load going while a prober times, on its
 own connection, either /health/live (the event loop must stay free) or a small request to
-another model (the pools must be shared fairly). Issue 24's rows 5, 6 and 12, with their
-targets beside the figures."""
+another model (the pools must be shared fairly), with the targets beside the figures."""
 
 from __future__ import annotations
 
