@@ -101,6 +101,9 @@ NOT_RUN: dict[str, str] = {
     "serve run deploy/ray/serve.yaml": RAY,
     "make ray-smoke": RAY,
     "make bench": BENCH,
+    ".venv/bin/python -m bench peers --seconds 3 --rounds 3": (
+        "installs MLServer and MLflow (~1 GB) and measures for minutes (tests/test_bench.py)"
+    ),
     (
         "curl -s localhost:8000/v1/models/house-price/predict -H 'Content-Type: "
         'application/json\' -d \'{"dataframe_records": [{"rooms": 3, "area": 72.5, '
