@@ -65,6 +65,7 @@ class EventSender:
         self._connection: http.client.HTTPConnection | None = None
         self._rest = 0.0
         self._resting_until = 0.0
+        self._why = ""  # why the last failed batch failed
 
     def describe(self) -> str:
         return f"url {self.where}"
@@ -101,16 +102,20 @@ class EventSender:
         )
 
     def write(self, captures: list[Capture]) -> None:
-        if time.monotonic() < self._resting_until:
-            raise SinkError(f"{self.where} failed the last batch; resting", len(captures))
+        if time.monotonic() < self._resting_until:  # dropped unsent: the last batch failed
+            raise SinkError(self._why, len(captures))
         for index, capture in enumerate(captures):
             for headers, body in self.events(capture):
                 problem = self._send(headers, body)
                 if problem is not None:
                     self._rest = min(max(self._rest * 2, REST_SECONDS[0]), REST_SECONDS[1])
                     self._resting_until = time.monotonic() + self._rest
+                    self._why = problem
                     raise SinkError(problem, len(captures) - index)
         self._rest = 0.0
+
+    def start(self) -> None:
+        pass  # the first batch connects
 
     def tick(self) -> None:
         pass

@@ -115,6 +115,14 @@ class SegmentFolder:
         self._keep_bound()
         self._prepared = True
 
+    def start(self) -> None:
+        """Prepare the folder now rather than at the first record (tried again then if it
+        fails now)."""
+        try:
+            self._prepare()
+        except OSError as exc:
+            raise self._failed(exc, 0) from None
+
     def write(self, captures: list[Capture]) -> None:
         lines = [line(capture, self.images) for capture in captures]
         written = 0
