@@ -124,19 +124,19 @@ class SegmentFolder:
             raise self._failed(exc, 0) from None
 
     def write(self, captures: list[Capture]) -> None:
-        lines = [line(capture, self.images) for capture in captures]
+        encoded = [line(capture, self.images) for capture in captures]
         written = 0
         try:
             if not self._prepared:
                 self._prepare()
-            while written < len(lines):
-                self._rotate_if_due(len(lines[written]))
+            while written < len(encoded):
+                self._rotate_if_due(len(encoded[written]))
                 if self._fd is None:
                     self._open()
-                room, batch = self.segment_bytes - self._size, [lines[written]]
+                room, batch = self.segment_bytes - self._size, [encoded[written]]
                 size = len(batch[0])  # a record larger than a segment has one of its own
-                while written + len(batch) < len(lines):
-                    following = lines[written + len(batch)]
+                while written + len(batch) < len(encoded):
+                    following = encoded[written + len(batch)]
                     if size + len(following) > room:
                         break
                     batch.append(following)
@@ -144,7 +144,7 @@ class SegmentFolder:
                 self._append(b"".join(batch))
                 written += len(batch)
         except OSError as exc:
-            raise self._failed(exc, len(lines) - written) from None
+            raise self._failed(exc, len(encoded) - written) from None
 
     def tick(self) -> None:
         """Close the open segment once it is old enough (called when idle too)."""

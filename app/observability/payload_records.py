@@ -5,7 +5,7 @@ the event loop: the core only hands over references to its arrays."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+import time
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
@@ -14,7 +14,7 @@ import orjson
 
 from app.registry import outputs as roles
 from app.registry.signature import Column, Signature
-from app.registry.tensors import Columns, rows_of
+from app.registry.tensors import Columns, MatrixColumns, rows_of
 from app.runtimes.base import Outputs
 
 if TYPE_CHECKING:
@@ -63,6 +63,8 @@ def _image(column: Column, values: Any, images: Images) -> Any:
 def inputs(signature: Signature, columns: Columns, images: Images) -> dict[str, Any]:
     """Each input column as the core got it: numbers (null for a gap), text, or an image as the
     28x28 digit the model saw (or its SHA-256)."""
+    if isinstance(columns, MatrixColumns):  # numbers side by side: one copy for all columns
+        return dict(zip(columns.names, np.ascontiguousarray(columns.matrix.T), strict=True))
     result: dict[str, Any] = {}
     for column in signature.inputs:
         values = columns[column.name]
@@ -75,32 +77,43 @@ def inputs(signature: Signature, columns: Columns, images: Images) -> dict[str, 
     return result
 
 
-def _as_given(numbers: npt.NDArray[np.float64], given: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """float32 numbers as float32: written with the digits the model answered, not more."""
-    return numbers.astype(np.float32) if given.dtype == np.float32 else numbers
+def _numbers(given: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """An output's [n, k] numbers; float32 kept float32, written with the digits the model
+    answered, not more."""
+    numbers = given.reshape(len(given), -1)
+    return numbers if numbers.dtype.kind == "f" else numbers.astype(np.float64)
 
 
 def answers(signature: Signature, outputs: Outputs) -> dict[str, Any]:
     """A classifier's label per row and probability per class, or a regressor's value per row
     (a list per row when it answers several), as the native dialect answers them."""
+    roles_of = signature.outputs
     if signature.task == "regression":
-        assert signature.outputs.value is not None
-        values = _as_given(roles.values(signature, outputs), outputs[signature.outputs.value])
+        assert roles_of.value is not None
+        values = _numbers(outputs[roles_of.value])
         return {"value": values[:, 0].copy() if values.shape[1] == 1 else values}
     assert signature.classes is not None
     labels = signature.classes.labels
-    scores = roles.probabilities(signature, outputs)
-    if signature.outputs.probabilities is not None:
-        scores = _as_given(scores, outputs[signature.outputs.probabilities])
-    result: dict[str, Any] = {"label": [labels[i] for i in scores.argmax(axis=1).tolist()]}
-    if signature.outputs.probabilities is not None:
-        result["probabilities"] = dict(zip(labels, np.ascontiguousarray(scores.T), strict=True))
-    return result
+    if roles_of.probabilities is None:  # a label output only: one-hot
+        scores = roles.probabilities(signature, outputs)
+        return {"label": [labels[i] for i in scores.argmax(axis=1).tolist()]}
+    scores = _numbers(outputs[roles_of.probabilities])
+    return {
+        "label": [labels[i] for i in scores.argmax(axis=1).tolist()],
+        "probabilities": dict(zip(labels, np.ascontiguousarray(scores.T), strict=True)),
+    }
+
+
+_second: tuple[int, str] = (0, "")  # the last second written, cached: one thread writes
 
 
 def _when(seconds: float) -> str:
-    stamp = datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
-    return stamp.replace("+00:00", "Z")
+    """ISO 8601 in UTC, to the millisecond."""
+    global _second
+    whole = int(seconds)
+    if _second[0] != whole:
+        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{_second[1]}.{int((seconds - whole) * 1000):03d}Z"
 
 
 def asked(capture: Capture, images: Images) -> dict[str, Any]:
