@@ -198,7 +198,7 @@ class PayloadLog:
         count = (self.problem or {}).get("count", 0) + 1
         when = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         self.problem = {"message": message, "count": count, "last": when}
-        self._log.log("payload log: %s (%d problems so far)", message, count)
+        self._log.log("payload capture: %s (problems so far: %d)", message, count)
 
     def status(self) -> dict[str, Any] | None:
         """For /health/ready: where captures go, how many were written and dropped, and the
