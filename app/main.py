@@ -25,6 +25,7 @@ from app.front.dispatch import Dispatch, SecureFront
 from app.front.limits import Limits
 from app.front.tokens import ApiToken
 from app.observability.metrics import Metrics
+from app.observability.payloads import PayloadLog
 from app.protocols import native, native_docs, tfserving, v2, v2_docs
 from app.protocols.routing import RouteTable
 from app.registry.registry import ModelRegistry
@@ -74,14 +75,15 @@ class ModelServer(FastAPI):
         metrics: Metrics,
         cors_origins: list[str],
         api_token: ApiToken,
+        access_log: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.data_routes = routes
-        self._layers = (plane, limits, metrics, cors_origins, api_token)
+        self._layers = (plane, limits, metrics, cors_origins, api_token, access_log)
 
     def build_middleware_stack(self) -> ASGIApp:
-        plane, limits, metrics, cors_origins, api_token = self._layers
+        plane, limits, metrics, cors_origins, api_token, access_log = self._layers
         app: ASGIApp = Dispatch(
             super().build_middleware_stack(), self.data_routes, plane, limits, api_token
         )
@@ -91,10 +93,15 @@ class ModelServer(FastAPI):
                 allow_origins=cors_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", "Inference-Header-Content-Length"],
-                # What a page's script may read: V2 binary framing, the version that answered.
-                expose_headers=["Inference-Header-Content-Length", "X-Model-Version"],
+                # What a page's script may read: V2 binary framing, the version that answered,
+                # the request's id.
+                expose_headers=[
+                    "Inference-Header-Content-Length",
+                    "X-Model-Version",
+                    "X-Request-Id",
+                ],
             )
-        return SecureFront(app, metrics)
+        return SecureFront(app, metrics, access_log)
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is not None:  # built once, then served from FastAPI's cache
@@ -116,7 +123,8 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     compute = Compute(settings.compute_workers)
     batchers = Batchers(settings.batching, settings.max_batch_size, settings.max_latency_ms)
     shadows = Shadows(metrics, settings.shadow_queue_rows)
-    plane = DataPlane(registry, compute, metrics, batchers, settings, shadows)
+    payloads = PayloadLog(settings, metrics)
+    plane = DataPlane(registry, compute, metrics, batchers, settings, shadows, payloads)
     limits = Limits(
         settings.max_body_bytes,
         settings.client_timeout_seconds,
@@ -129,6 +137,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
         # The worker processes start while the models load.
         await asyncio.gather(compute.start(), asyncio.to_thread(registry.refresh))
         shadows.start()
+        payloads.start()
         sync_metrics()
         if not registry.ready():
             logger.warning(
@@ -150,6 +159,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
                 with contextlib.suppress(asyncio.CancelledError):
                     await rescan
             await shadows.stop()
+            await payloads.stop()
             compute.close()
 
     def sync_metrics() -> None:
@@ -166,6 +176,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
         limits=limits,
         metrics=metrics,
         cors_origins=settings.cors_origins,
+        access_log=settings.access_log,
         api_token=ApiToken(
             settings.api_token.get_secret_value() if settings.api_token is not None else None
         ),
@@ -187,6 +198,7 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     app.state.metrics = metrics
     app.state.registry = registry
     app.state.shadows = shadows
+    app.state.payloads = payloads
     app.state.sync_metrics = sync_metrics
     app.state.admin_attempts = FailedAttempts(settings.admin_attempts_per_minute)
     install_error_handlers(app)

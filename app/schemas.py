@@ -206,6 +206,22 @@ class PredictResponse(BaseModel):
     )
 
 
+class PayloadProblem(BaseModel):
+    message: str = Field(description="What went wrong last, such as a folder not writable.")
+    count: int = Field(description="Problems since the server started.")
+    last: str = Field(description="When the last one happened (UTC).")
+
+
+class PayloadStatus(BaseModel):
+    """Payload capture (SERVING_PAYLOAD_LOG): never a reason to be not ready."""
+
+    sink: str = Field(description="`folder <path>` or `url <scheme://host/path>`.")
+    sample: float = Field(description="The fraction of predict requests captured.")
+    written: int = Field(description="Captured requests written or sent.")
+    dropped: int = Field(description="Captured requests dropped (a full queue, a failing sink).")
+    problem: PayloadProblem | None = None
+
+
 class Health(BaseModel):
     status: Literal["live", "ready"]
     models_ready: int | None = None
@@ -220,6 +236,9 @@ class Health(BaseModel):
         None,
         description="Models a training run (make serve) is still training into the registry "
         "folder; absent when none is.",
+    )
+    payloads: PayloadStatus | None = Field(
+        None, description="Payload capture, when it is on: its sink, counts and last problem."
     )
 
 

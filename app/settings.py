@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="The least severe log lines written: debug, info, warning or error."
+    )
+    access_log: bool = Field(
+        False,
+        description="One log line a request (client, method, path, status, milliseconds and "
+        "request id), at info level; off: requests are only counted in /metrics.",
     )
     max_batch_rows: int = Field(
         1024, ge=1, description="Rows (or images) per predict request; more get 413."
@@ -151,3 +156,49 @@ class Settings(BaseSettings):
     max_latency_ms: float = Field(
         2.0, ge=0, description="Longest a batch waits for more requests before it is scored."
     )
+    # Payload capture (app/observability/payloads.py): what was asked and answered, off the
+    # request path.
+    payload_log: str | None = Field(
+        None,
+        description="Where captured requests go: a folder (JSON Lines segments) or an http(s) "
+        "URL (CloudEvents, as KServe's payload logger sends them); unset: nothing is captured.",
+    )
+    payload_sample: float = Field(
+        1.0, ge=0, le=1, description="The fraction of predict requests captured, drawn at random."
+    )
+    payload_images: Literal["digit", "sha256"] = Field(
+        "digit",
+        description="Image inputs in a capture: the 28x28 digit the model saw, or only the "
+        "SHA-256 of its values (float32, little-endian).",
+    )
+    payload_queue_rows: int = Field(
+        4096,
+        ge=1,
+        description="Rows of captured requests waiting to be written; beyond, captures are "
+        "dropped (and counted in serving_payloads_dropped_total), never waited for.",
+    )
+    payload_segment_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="Folder: the size at which a segment is closed and a new one begun.",
+    )
+    payload_segment_seconds: float = Field(
+        3600.0, gt=0, description="Folder: the age at which a segment is closed, however small."
+    )
+    payload_max_bytes: int = Field(
+        1024 * 1024 * 1024,
+        ge=1024,
+        description="Folder: the most bytes its segments hold in all; the oldest are removed "
+        "(and counted in serving_payload_segments_removed_total).",
+    )
+
+    @field_validator("payload_log")
+    @classmethod
+    def _payload_log(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if value.lower().startswith(("http://", "https://")):
+            host = value.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+            if not host or any(c in value for c in " \t\r\n"):
+                raise ValueError("an http(s) URL needs a host, and no blanks")
+        return value

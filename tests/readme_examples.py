@@ -96,6 +96,12 @@ MASKS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         "content-length: <n>",
     ),
     ("digests", re.compile(r"\b[0-9a-f]{64}\b"), "<digest>"),
+    # Request ids the server makes (X-Request-Id, payload records): a new UUID each time.
+    (
+        "request ids",
+        re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b"),
+        "<uuid>",
+    ),
     ("byte counts", re.compile(r"\b\d+ bytes\b"), "<n> bytes"),
     # Probabilities, accuracies, seconds, megabytes, counter values: 0.9802873, 1e-6, 7.4e-07.
     ("decimals", re.compile(r"-?\b\d+(?:\.\d+(?:e-?\d+)?|e-?\d+)\b"), "<x>"),

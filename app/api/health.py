@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.api.deps import MetricsDep, RegistryDep
 from app.errors import NotReadyError
+from app.observability.payloads import PayloadLog
 from app.registry.training_marker import pending_training
-from app.schemas import ErrorResponse, Health
+from app.schemas import ErrorResponse, Health, PayloadStatus
 
 router = APIRouter(tags=["health"])
 
@@ -25,9 +26,10 @@ async def live() -> Health:
     responses={503: {"model": ErrorResponse, "description": "No model ready yet, and why"}},
     summary="At least one model is ready",
 )
-async def ready(registry: RegistryDep) -> Health:
+async def ready(registry: RegistryDep, request: Request) -> Health:
     """200 once the registry is loaded and at least one model version is ready, naming the
-    models still being trained into it; 503 with the reason before that."""
+    models still being trained into it, and how payload capture fares; 503 with the reason
+    before that."""
     broken = registry.broken()
     loaded = sum(len(versions) for versions in registry.ready().values())
     if not registry.scanned:
@@ -49,7 +51,14 @@ async def ready(registry: RegistryDep) -> Health:
         failed=[f"{b.name}/{b.version}: {b.reason}" for b in broken],
         invalid=registry.invalid(),
         training=pending_training(registry.root) or None,
+        payloads=_payloads(request),
     )
+
+
+def _payloads(request: Request) -> PayloadStatus | None:
+    payloads: PayloadLog | None = getattr(request.app.state, "payloads", None)
+    status = payloads.status() if payloads is not None else None
+    return PayloadStatus.model_validate(status) if status is not None else None
 
 
 @router.get(

@@ -24,8 +24,9 @@ from app.core.shadow import Shadows
 from app.errors import PayloadTooLargeError
 from app.imaging.uploads import preprocess_all, probe_all
 from app.observability.metrics import Metrics
+from app.observability.payloads import PayloadLog
 from app.registry import outputs as roles
-from app.registry.registry import LoadedModel, ModelRegistry
+from app.registry.registry import LoadedModel, ModelRegistry, Route
 from app.registry.tensors import Columns, join, rows_of, take, to_tensors
 from app.runtimes.base import Array, Outputs
 from app.settings import Settings
@@ -67,11 +68,12 @@ async def all_or_none(work: Iterable[Awaitable[T]]) -> list[T]:
 
 @dataclass(frozen=True)
 class Target:
-    """The version that answers a request, and the shadow version that also scores its rows
-    once the response is sent (or None)."""
+    """The version that answers a request, the shadow version that also scores its rows
+    once the response is sent (or None), and how the request got there."""
 
     model: LoadedModel
     shadow: LoadedModel | None = None
+    route: Route = "pinned"
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class DataPlane:
         batchers: Batchers,
         settings: Settings,
         shadows: Shadows,
+        payloads: PayloadLog | None = None,
     ) -> None:
         self.registry = registry
         self.compute = compute
@@ -130,6 +133,7 @@ class DataPlane:
         self.batchers = batchers
         self.settings = settings
         self.shadows = shadows
+        self.payloads = payloads or PayloadLog(settings, metrics)
 
     def resolve(
         self,
@@ -230,6 +234,12 @@ class DataPlane:
         else:
             version = model.metadata.version
             self.metrics.observe_values(name, version, prediction.values)
+        captured = self.payloads.wanted()
         if shadow is not None and after is not None:
-            after.append(lambda: self.shadows.submit(model, shadow, columns, prediction.outputs))
+            # A captured request's shadow answer is captured too, once it is scored.
+            then = self.payloads.shadowed(shadow, columns) if captured else None
+            after.append(lambda: self.shadows.submit(model, shadow, columns, outputs, then))
+        if captured:
+            other = shadow.metadata.version if shadow is not None else None
+            self.payloads.capture(model, target.route, other, columns, outputs, after)
         return prediction

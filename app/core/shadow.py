@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from app.registry import outputs as roles
-from app.registry.tensors import Columns, join, rows_of, to_tensors
+from app.registry.tensors import Columns, join, rows_of, take, to_tensors
 from app.runtimes.base import Outputs
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ class _Job(NamedTuple):  # one per shadowed request: a tuple is the cheapest to 
     shadow: LoadedModel
     columns: Columns
     outputs: Outputs
+    then: Callable[[Outputs], None] | None  # told the shadow's outputs (payload capture)
 
 
 def _lower_priority() -> None:
@@ -89,6 +90,7 @@ class Compared(NamedTuple):
     agreed: int  # rows with the same label (classifiers)
     abs_diff: float  # sum over rows of the mean absolute probability (or value) difference
     rel_diff: float  # regressors: sum over rows of the mean relative value difference
+    outputs: Outputs  # the shadow's
 
 
 def compare(
@@ -101,11 +103,13 @@ def compare(
         other = roles.values(shadow.signature, theirs)
         gap = np.abs(ours - other)
         relative = gap / np.maximum(np.abs(ours), np.finfo(np.float64).tiny)
-        return Compared(0, float(gap.mean(axis=1).sum()), float(relative.mean(axis=1).sum()))
+        return Compared(
+            0, float(gap.mean(axis=1).sum()), float(relative.mean(axis=1).sum()), theirs
+        )
     ours = roles.probabilities(answered.signature, given)
     scores = roles.probabilities(shadow.signature, theirs)
     agreed = int(np.count_nonzero(ours.argmax(axis=1) == scores.argmax(axis=1)))
-    return Compared(agreed, float(np.abs(ours - scores).mean(axis=1).sum()), 0.0)
+    return Compared(agreed, float(np.abs(ours - scores).mean(axis=1).sum()), 0.0, theirs)
 
 
 def _chunks(jobs: list[_Job]) -> Iterator[tuple[list[_Job], int]]:
@@ -143,10 +147,15 @@ class Shadows:
         return self.stats.setdefault(key, Agreement(regression=regression))
 
     def submit(
-        self, answered: LoadedModel, shadow: LoadedModel, columns: Columns, outputs: Outputs
+        self,
+        answered: LoadedModel,
+        shadow: LoadedModel,
+        columns: Columns,
+        outputs: Outputs,
+        then: Callable[[Outputs], None] | None = None,
     ) -> None:
         """Queue a comparison (called once the response is sent); dropped when the queue
-        already holds its budget of rows."""
+        already holds its budget of rows. `then` is told the shadow's outputs for the rows."""
         rows = rows_of(columns)
         if self._wake is None or self.queued_rows + rows > self.max_queued_rows:
             self._stats(answered, shadow).dropped += 1
@@ -159,7 +168,7 @@ class Shadows:
             )
             return
         self.queued_rows += rows
-        self._pending.append(_Job(answered, shadow, columns, outputs))
+        self._pending.append(_Job(answered, shadow, columns, outputs, then))
         if len(self._pending) == 1:
             self._wake.set()
 
@@ -218,6 +227,12 @@ class Shadows:
             answered.metadata.version,
             shadow.metadata.version,
         )
+        start = 0
+        for job in jobs:
+            stop = start + rows_of(job.columns)
+            if job.then is not None:
+                job.then(take(compared.outputs, start, stop))
+            start = stop
         stats.rows += rows
         stats.agreed += compared.agreed
         stats.abs_diff_sum += compared.abs_diff

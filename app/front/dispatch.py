@@ -26,10 +26,12 @@ from app.front.asgi import (
     Receive,
     Scope,
     Send,
+    header,
 )
 from app.front.limits import Limits
 from app.front.tokens import ApiToken
 from app.observability.metrics import Metrics
+from app.observability.request_ids import CURRENT, RequestContext, request_id
 from app.observability.throttled_log import ThrottledLog
 from app.protocols.native_codec import error_reply
 from app.protocols.routing import Call, DataRoute, Reply, RouteTable
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from app.core.dataplane import DataPlane
 
 logger = logging.getLogger(__name__)
+access = logging.getLogger("app.access")
 crashes = ThrottledLog(logger, logging.ERROR)  # with a traceback: a client must not flood the log
 
 # Probes and scrapes must answer under load: they are neither capped nor counted in flight.
@@ -63,12 +66,14 @@ async def send_reply(send: Send, reply: Reply) -> None:
 
 
 class SecureFront:
-    """The outermost layer: security headers on every response, every response counted by
-    route template and status, and a crash answered as a 500 with those headers too."""
+    """The outermost layer: the request's id (X-Request-Id, the client's or a new one) and the
+    security headers on every response, every response counted by route template and status
+    (and logged, with `access_log`), and a crash answered as a 500 with those headers too."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, access_log: bool = False) -> None:
         self.app = app
         self.metrics = metrics
+        self.access_log = access_log
         self._headers = [*SECURITY_HEADERS, STRICT_CSP]
         self._page_headers = {
             path: [*SECURITY_HEADERS, policy] for path, policy in PAGE_POLICIES.items()
@@ -88,12 +93,16 @@ class SecureFront:
         started = time.perf_counter()
         added = self._added(scope["path"])
         status = 0  # nothing sent yet
+        identity = request_id(header(scope, b"x-request-id"))
+        echoed = (b"x-request-id", identity.encode())
+        # The core reads it to capture the request (app/observability/payloads.py).
+        context = CURRENT.set(RequestContext(identity, time.time(), started))
 
         async def send_secured(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), *added]
+                message["headers"] = [*message.get("headers", []), echoed, *added]
             await send(message)
 
         try:
@@ -101,9 +110,18 @@ class SecureFront:
         except Exception:
             if status == 0:  # FastAPI's own crash handler has logged and answered otherwise
                 method, path = scope["method"], scope["path"]
-                crashes.log("unhandled error on %s %s", method, path, exc_info=sys.exc_info()[1])
+                crashes.log(
+                    "unhandled error on %s %s (request %s)",
+                    method,
+                    path,
+                    identity,
+                    exc_info=sys.exc_info()[1],
+                )
                 await send_reply(send_secured, CRASH)
         finally:
+            CURRENT.reset(context)
+            if self.access_log:
+                self._log_access(scope, status or 500, started, identity)
             route = scope.get("route")
             state = scope.get("state", {})
             self.metrics.count_request(
@@ -114,6 +132,25 @@ class SecureFront:
                 str(status or 500),
                 time.perf_counter() - started,
             )
+
+    @staticmethod
+    def _log_access(scope: Scope, status: int, started: float, identity: str) -> None:
+        """One line a request; the path as sent, percent-encoded, without its query (never
+        headers, never tokens)."""
+        client = scope.get("client") or ("-", 0)
+        raw_path = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else ascii(scope["path"])[1:-1]
+        access.info(
+            '%s:%s "%s %s HTTP/%s" %d %.1f ms %s',
+            client[0],
+            client[1],
+            scope["method"],
+            path,
+            scope.get("http_version", "1.1"),
+            status,
+            (time.perf_counter() - started) * 1000,
+            identity,
+        )
 
 
 class Dispatch:

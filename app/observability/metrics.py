@@ -119,6 +119,23 @@ class Metrics:
             buckets=VALUE_BUCKETS,
             registry=self.registry,
         )
+        self.payloads_written = Counter(
+            "serving_payloads_written_total",
+            "Captured requests written to the payload log (SERVING_PAYLOAD_LOG).",
+            registry=self.registry,
+        )
+        self.payloads_dropped = Counter(
+            "serving_payloads_dropped_total",
+            "Captured requests not written, by reason: queue_full (the writer was behind), "
+            "sink_failed (the folder or URL refused them), encode_failed.",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.payload_segments_removed = Counter(
+            "serving_payload_segments_removed_total",
+            "Payload log segments removed, oldest first, to keep SERVING_PAYLOAD_MAX_BYTES.",
+            registry=self.registry,
+        )
         self._values = _Children(self.predicted_values)
         self._requests = _Children(self.requests)
         self._latency = _Children(self.latency)

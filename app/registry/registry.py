@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from app.errors import (
     LabelNotFoundError,
@@ -32,6 +32,9 @@ from app.registry.warmup import CallCost, bind_signature, check_and_time, exampl
 from app.runtimes import LOADERS, PICKLE_FORMATS, artifact_format
 from app.runtimes.base import Runtime
 from app.schemas import ModelMetadata
+
+# How a request reached the version that answers it (payload capture records it).
+Route = Literal["pinned", "label", "canary", "latest"]
 
 logger = logging.getLogger(__name__)
 
@@ -258,11 +261,12 @@ class ModelRegistry:
 
     def resolve(
         self, name: str, version: int | None, label: str | None, key: bytes | None
-    ) -> tuple[LoadedModel, LoadedModel | None]:
-        """The version that answers a request, and the shadow that also scores it (or None):
-        a pinned version; a named label; else `production` when it exists, else the newest."""
+    ) -> tuple[LoadedModel, LoadedModel | None, Route]:
+        """The version that answers a request, the shadow that also scores it (or None), and
+        the route it took: a pinned version; a named label (or its canary); else `production`
+        when it exists (a label too), else the newest (latest)."""
         if version is not None:
-            return self.get(name, version), None
+            return self.get(name, version), None, "pinned"
         labels = self._labels.get(name, {})
         chosen = labels.get(label or PRODUCTION)
         if chosen is None:
@@ -272,7 +276,7 @@ class ModelRegistry:
                 raise LabelNotFoundError(
                     f"Model '{name}' has no label '{label}' (labels: {known})."
                 )
-            return self.get(name), None
+            return self.get(name), None, "latest"
         picked = chosen.pick(name, key)
         try:
             answering = self.get(name, picked)
@@ -283,7 +287,7 @@ class ModelRegistry:
         shadow = None
         if chosen.shadow is not None and picked == chosen.version and chosen.shadowed():
             shadow = self._models.get(name, {}).get(chosen.shadow.version)
-        return answering, shadow
+        return answering, shadow, "canary" if picked != chosen.version else "label"
 
     def get(self, name: str, version: int | None = None) -> LoadedModel:
         """A ready version; the highest number when `version` is None."""
