@@ -23,6 +23,7 @@ from app.core.compute import Compute
 from app.core.shadow import Shadows
 from app.errors import PayloadTooLargeError
 from app.imaging.uploads import preprocess_all, probe_all
+from app.observability.drift import DriftMonitor
 from app.observability.metrics import Metrics
 from app.registry import outputs as roles
 from app.registry.registry import LoadedModel, ModelRegistry
@@ -130,6 +131,7 @@ class DataPlane:
         self.batchers = batchers
         self.settings = settings
         self.shadows = shadows
+        self.drift = DriftMonitor(settings.drift_window, metrics)
 
     def resolve(
         self,
@@ -230,6 +232,8 @@ class DataPlane:
         else:
             version = model.metadata.version
             self.metrics.observe_values(name, version, prediction.values)
+        classes = prediction.class_indices if prediction.is_classifier else None
+        self.drift.append(model, columns, classes)
         if shadow is not None and after is not None:
             after.append(lambda: self.shadows.submit(model, shadow, columns, prediction.outputs))
         return prediction
