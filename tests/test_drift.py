@@ -44,9 +44,9 @@ def drift_registry(tabular_models: TabularModels, tmp_path_factory: pytest.TempP
     return registry
 
 
-def send(client: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), 100):
-        body = {"instances": rows[start : start + 100]}
+def send(client: Any, rows: list[dict[str, Any]], batch: int = 100) -> None:
+    for start in range(0, len(rows), batch):
+        body = {"instances": rows[start : start + batch]}
         response = client.post("/v1/models/churn/predict", json=body)
         assert response.status_code == 200, response.text
 
@@ -107,7 +107,7 @@ def test_the_window_keeps_the_latest_rows(drift_registry: Path) -> None:
     odd = [{"city": None, "plan": "gold", "age": None, "visits": 3}] * 150
     with make_client(drift_registry, drift_window=100) as client:
         send(client, records(churn_frame(130, seed=14)))
-        send(client, odd)
+        send(client, odd, batch=150)  # more rows than the window holds, in one batch
         report = client.get("/v1/models/churn/drift").json()
     assert report["rows"] == 100
     features = {f["name"]: f for f in report["features"]}

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from app.observability.drift_bins import Bins, class_bins, column_bins, psi
 from app.observability.metrics import Metrics
 from app.registry.registry import LoadedModel
-from app.registry.tensors import Columns, MatrixColumns
+from app.registry.tensors import Columns, MatrixColumns, rows_of, take
 
 # Fewer rows than this in a window: no PSI (null), as a handful of rows says nothing.
 MIN_ROWS = 100
@@ -40,40 +40,38 @@ class Window:
         self.class_ring = np.zeros(size if self.class_bins else 0, dtype=np.int64)
 
     def append(self, columns: Columns, classes: npt.NDArray[np.int64] | None) -> None:
-        rows = len(classes) if classes is not None else len(next(iter(columns.values())))
-        start, skip = self.position, max(0, rows - self.size)
-        stop = start + rows - skip
-        if stop > self.size:  # wraps: the head now, the tail from 0 (rare: batches are small)
-            head = self.size - start
-            self.append(_slice(columns, skip, skip + head), _part(classes, skip, skip + head))
-            self.append(_slice(columns, skip + head, rows), _part(classes, skip + head, rows))
+        rows = len(classes) if classes is not None else rows_of(columns)
+        start = self.position
+        stop = start + rows
+        if stop > self.size:
+            self._wrap(columns, classes, rows)
             return
         if self.numbers:
-            if isinstance(columns, MatrixColumns) and columns.names == self.numbers:
-                self.number_ring[start:stop] = columns.matrix[skip:]
+            if type(columns) is MatrixColumns and columns.names == self.numbers:
+                self.number_ring[start:stop] = columns.matrix  # one copy for a JSON matrix
             else:
                 for index, name in enumerate(self.numbers):
-                    self.number_ring[start:stop, index] = columns[name][skip:]
+                    self.number_ring[start:stop, index] = columns[name]
         for index, name in enumerate(self.texts):
-            self.text_ring[start:stop, index] = columns[name][skip:]
-        if self.class_bins is not None and classes is not None:
-            self.class_ring[start:stop] = classes[skip:]
-        self.position = stop % self.size
-        self.rows = min(self.size, self.rows + rows - skip)
+            self.text_ring[start:stop, index] = columns[name]
+        if classes is not None and self.class_bins is not None:
+            self.class_ring[start:stop] = classes
+        self.position = stop if stop < self.size else 0
+        if self.rows < self.size:
+            self.rows = min(self.size, self.rows + rows)
+
+    def _wrap(self, columns: Columns, classes: npt.NDArray[np.int64] | None, rows: int) -> None:
+        """A batch past the ring's end: its last `size` rows, to the end and then from 0."""
+        skip = max(0, rows - self.size)
+        head = skip + self.size - self.position
+        for a, b in ((skip, head), (head, rows)):
+            self.append(take(columns, a, b), None if classes is None else classes[a:b])
 
     def snapshot(self) -> Snapshot:
         rows = self.rows
         classes = self.class_ring[:rows].copy() if self.class_bins is not None else None
         numbers, texts = self.number_ring[:rows].copy(), self.text_ring[:rows].copy()
         return Snapshot(self, rows, numbers, texts, classes)
-
-
-def _slice(columns: Columns, start: int, stop: int) -> dict[str, npt.NDArray[Any]]:
-    return {name: values[start:stop] for name, values in columns.items()}
-
-
-def _part(values: npt.NDArray[np.int64] | None, start: int, stop: int) -> Any:
-    return None if values is None else values[start:stop]
 
 
 @dataclass(frozen=True)
@@ -134,19 +132,20 @@ class DriftMonitor:
 
     def __init__(self, size: int, metrics: Metrics) -> None:
         self.size, self.metrics = size, metrics
-        self.windows: dict[tuple[str, int], Window] = {}
+        # By the loaded version itself (a reloaded version starts a new window); the identity
+        # check guards against a reused id. Stale windows go in refresh().
+        self.windows: dict[int, Window] = {}
 
     def append(self, model: LoadedModel, columns: Columns, classes: Any) -> None:
         """The request path's only drift work: copy a batch into its version's window."""
-        key = (model.metadata.name, model.metadata.version)
-        window = self.windows.get(key)
-        if window is None or window.model is not model:  # first rows, or the version reloaded
-            window = self.windows[key] = Window(model, self.size)
+        window = self.windows.get(id(model))
+        if window is None or window.model is not model:
+            window = self.windows[id(model)] = Window(model, self.size)
         window.append(columns, classes)
 
     async def report(self, model: LoadedModel) -> dict[str, Any]:
         """One version's drift (an empty report when it has served nothing yet)."""
-        window = self.windows.get((model.metadata.name, model.metadata.version))
+        window = self.windows.get(id(model))
         if window is None or window.model is not model:
             window = Window(model, self.size)
         snapshot = window.snapshot()  # on the event loop, where the rings are written
