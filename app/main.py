@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api import admin, cards, comparisons, health, model_docs, models
+from app.api import admin, cards, comparisons, drift, health, model_docs, models
 from app.api.attempts import FailedAttempts
 from app.api.errors import install_error_handlers
 from app.api.web import install_web
@@ -199,10 +199,12 @@ def create_app(settings: Settings | None = None) -> ModelServer:
     app.state.registry = registry
     app.state.shadows = shadows
     app.state.payloads = payloads
+    app.state.drift = plane.drift
     app.state.sync_metrics = sync_metrics
     app.state.admin_attempts = FailedAttempts(settings.admin_attempts_per_minute)
     install_error_handlers(app)
     app.include_router(models.router)
+    app.include_router(drift.router)
     app.include_router(cards.router)
     app.include_router(model_docs.router)
     app.include_router(comparisons.router)

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         description="Rows waiting for shadow versions to score them; beyond, comparisons are "
         "dropped (and counted).",
     )
+    drift_window: int = Field(
+        1000,
+        ge=1,
+        description="Rows per model version kept to measure drift against the training data "
+        "(GET /v1/models/{name}/drift, serving_drift_psi): the most recent ones.",
+    )
     max_image_pixels: int = Field(
         25_000_000,
         ge=1,

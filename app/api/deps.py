@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.observability.drift import DriftMonitor
 from app.observability.metrics import Metrics
 from app.registry.registry import ModelRegistry
 from app.settings import Settings
@@ -26,6 +27,12 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
+async def get_drift(request: Request) -> DriftMonitor:
+    drift: DriftMonitor = request.app.state.drift
+    return drift
+
+
 RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+DriftDep = Annotated[DriftMonitor, Depends(get_drift)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from app.api.deps import MetricsDep, RegistryDep
+from app.api.deps import DriftDep, MetricsDep, RegistryDep
 from app.errors import NotReadyError
 from app.observability.payloads import PayloadLog
 from app.registry.training_marker import pending_training
@@ -67,8 +67,9 @@ def _payloads(request: Request) -> PayloadStatus | None:
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
     summary="Prometheus metrics",
 )
-async def metrics(metrics: MetricsDep) -> Response:
+async def metrics(metrics: MetricsDep, drift: DriftDep) -> Response:
     """Requests by model, version, endpoint and status; latency histograms; predictions by
-    model and class; models loaded and their load seconds. With several workers, all of theirs
-    summed."""
+    model and class; models loaded and their load seconds; drift per version and column. With
+    several workers, all of theirs summed."""
+    await drift.refresh()
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

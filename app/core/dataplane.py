@@ -23,6 +23,7 @@ from app.core.compute import Compute
 from app.core.shadow import Shadows
 from app.errors import PayloadTooLargeError
 from app.imaging.uploads import preprocess_all, probe_all
+from app.observability.drift import DriftMonitor
 from app.observability.metrics import Metrics
 from app.observability.payloads import PayloadLog
 from app.registry import outputs as roles
@@ -134,6 +135,7 @@ class DataPlane:
         self.settings = settings
         self.shadows = shadows
         self.payloads = payloads or PayloadLog(settings, metrics)
+        self.drift = DriftMonitor(settings.drift_window, metrics)
 
     def resolve(
         self,
@@ -235,6 +237,8 @@ class DataPlane:
             version = model.metadata.version
             self.metrics.observe_values(name, version, prediction.values)
         captured = self.payloads.wanted()
+        classes = prediction.class_indices if prediction.is_classifier else None
+        self.drift.append(model, columns, classes)
         if shadow is not None and after is not None:
             # A captured request's shadow answer is captured too, once it is scored.
             then = self.payloads.shadowed(shadow, columns) if captured else None

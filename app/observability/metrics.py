@@ -136,6 +136,23 @@ class Metrics:
             "Payload log segments removed, oldest first, to keep SERVING_PAYLOAD_MAX_BYTES.",
             registry=self.registry,
         )
+        self.drift_psi = Gauge(
+            "serving_drift_psi",
+            "Population stability index of an input column over the version's drift window "
+            "against its training data (0.1: watch, 0.25: drifted); set when /metrics or "
+            "/drift is read, once the window holds enough rows.",
+            ["model", "version", "feature"],
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.prediction_drift_psi = Gauge(
+            "serving_prediction_drift_psi",
+            "Classifiers: population stability index of the predicted class mix over the drift "
+            "window against the eval set's.",
+            ["model", "version"],
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
         self._values = _Children(self.predicted_values)
         self._requests = _Children(self.requests)
         self._latency = _Children(self.latency)
