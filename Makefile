@@ -10,7 +10,7 @@ export MNIST_DIR
 
 BIN := $(VENV)/bin
 
-.PHONY: install browser perf-analyzer serve train test lint docs lint-deploy docker-smoke bench ray-install ray-smoke
+.PHONY: install browser prometheus perf-analyzer serve train test lint docs lint-deploy docker-smoke bench ray-install ray-smoke
 
 # Reinstall only when pyproject.toml changes. First what serving and the scikit-learn models
 # need (what make serve waits for), then TensorFlow, the tests' and the docs' tools.
@@ -47,12 +47,17 @@ serve: $(VENV)/.installed-first
 browser:
 	scripts/install-browser.sh
 
+# Prometheus and promtool for the monitoring tests (tests/test_prometheus.py), from apt when
+# missing.
+prometheus:
+	scripts/install-prometheus.sh
+
 # Triton's perf_analyzer for its test against a real server (build/perf-analyzer/); the test is
 # skipped, saying why, where it cannot be installed.
 perf-analyzer: install
 	PYTHON=$(BIN)/python scripts/install-perf-analyzer.sh
 
-test: install browser perf-analyzer
+test: install browser prometheus perf-analyzer
 	$(BIN)/python -m pytest
 
 # Style and types (../shared/STYLE.md): ruff, then mypy --strict.
