@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -218,3 +219,32 @@ def build(registry: Path) -> TabularModels:
         {"mae": 0.5, "rmse": 0.7, "r2": 0.98, "eval_rows": 100},
     )
     return TabularModels(registry, classifier, regressor, classifier_onnx, regressor_onnx)
+
+
+REFERENCE_ROWS = 5000
+
+
+def with_drift_references(models: TabularModels, registry: Path) -> Path:
+    """A copy of the tabular registry at `registry`, with churn's signature observing what
+    training's signature.py records (deciles, category counts, gaps) and an eval confusion
+    matrix: the references drift is computed against (docs/monitoring.md, "Drift")."""
+    shutil.copytree(models.registry, registry)
+    path = registry / "churn" / "1" / "metadata.json"
+    metadata = json.loads(path.read_text())
+    frame = churn_frame(REFERENCE_ROWS, seed=7)
+    for column in metadata["signature"]["inputs"]:
+        values = frame[column["name"]]
+        if column["type"] == "string":
+            counts = values.value_counts()
+            column["observed"] = {"rows": REFERENCE_ROWS, "missing": 0}
+            column["observed"]["categories"] = {str(k): int(v) for k, v in counts.items()}
+        else:
+            present = values.dropna().to_numpy(dtype=float)
+            deciles = np.quantile(present, np.linspace(0.1, 0.9, 9)).tolist()
+            missing = int(values.isna().sum())
+            column["observed"] = {"rows": REFERENCE_ROWS, "missing": missing, "deciles": deciles}
+    predicted = models.classifier.predict(frame)
+    mix = [int((predicted == "no").sum()), int((predicted == "yes").sum())]
+    metadata["metrics"]["confusion_matrix"] = [[mix[0], 0], [0, mix[1]]]
+    path.write_text(json.dumps(metadata))
+    return registry

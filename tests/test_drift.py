@@ -2,46 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from tests.helpers import make_client
-from tests.tabular_models import TabularModels, churn_frame, records
-
-REFERENCE_ROWS = 5000
+from tests.tabular_models import TabularModels, churn_frame, records, with_drift_references
 
 
 @pytest.fixture(scope="module")
 def drift_registry(tabular_models: TabularModels, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tabular registry, with churn's signature observing what training's signature.py
-    records (deciles, category counts, gaps) and an eval confusion matrix."""
-    registry = tmp_path_factory.mktemp("drift") / "models"
-    shutil.copytree(tabular_models.registry, registry)
-    path = registry / "churn" / "1" / "metadata.json"
-    metadata = json.loads(path.read_text())
-    frame = churn_frame(REFERENCE_ROWS, seed=7)
-    for column in metadata["signature"]["inputs"]:
-        values = frame[column["name"]]
-        if column["type"] == "string":
-            counts = values.value_counts()
-            column["observed"] = {"rows": REFERENCE_ROWS, "missing": 0}
-            column["observed"]["categories"] = {str(k): int(v) for k, v in counts.items()}
-        else:
-            present = values.dropna().to_numpy(dtype=float)
-            deciles = np.quantile(present, np.linspace(0.1, 0.9, 9)).tolist()
-            missing = int(values.isna().sum())
-            column["observed"] = {"rows": REFERENCE_ROWS, "missing": missing, "deciles": deciles}
-    predicted = tabular_models.classifier.predict(frame)
-    mix = [int((predicted == "no").sum()), int((predicted == "yes").sum())]
-    metadata["metrics"]["confusion_matrix"] = [[mix[0], 0], [0, mix[1]]]
-    path.write_text(json.dumps(metadata))
-    return registry
+    return with_drift_references(tabular_models, tmp_path_factory.mktemp("drift") / "models")
 
 
 def send(client: Any, rows: list[dict[str, Any]], batch: int = 100) -> None:
