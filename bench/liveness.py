@@ -48,9 +48,12 @@ def percentile(values: list[float], percent: float) -> float:
     return ordered[rank - 1]
 
 
-def probe(base_url: str, seconds: float, cpu: int | None) -> tuple[list[float], int]:
-    """GET /health/live every PROBE_INTERVAL_SECONDS on one kept-alive connection for `seconds`;
-    the latencies in ms (a failed probe counts with the time it took) and how many failed."""
+def probe(
+    base_url: str, seconds: float, cpu: int | None, request: Request | None = None
+) -> tuple[list[float], int]:
+    """GET /health/live (or POST `request`) every PROBE_INTERVAL_SECONDS on one kept-alive
+    connection for `seconds`; the latencies in ms (a failed probe counts with the time it took)
+    and how many failed."""
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})  # this thread only: the prober shares wrk's core
     address = urlsplit(base_url)
@@ -68,7 +71,11 @@ def probe(base_url: str, seconds: float, cpu: int | None) -> tuple[list[float], 
         time.sleep(max(0.0, next_at - time.perf_counter()))
         sent = time.perf_counter()
         try:
-            connection.request("GET", PROBE_PATH)
+            if request is None:
+                connection.request("GET", PROBE_PATH)
+            else:
+                headers = {"Content-Type": request.content_type}
+                connection.request("POST", request.path, request.body, headers)
             response = connection.getresponse()
             response.read()
             ok = response.status == 200

@@ -4,24 +4,19 @@ another model (the pools must be shared fairly), with the targets beside the fig
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import math
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import numpy as np
 from PIL import Image
 
-from bench.liveness import PROBE_INTERVAL_SECONDS, PROBE_TIMEOUT_SECONDS, RAMP_SECONDS, percentile
+from bench.liveness import RAMP_SECONDS, percentile, probe
 from bench.load import Request, wrk
-from bench.payloads import json_body
-
-JSON = "application/json"
-LIVE = Request("/health/live", b"", "")
+from bench.scenarios import predict
 
 
 @dataclass(frozen=True)
@@ -31,7 +26,7 @@ class Attack:
     name: str
     load: Request
     clients: int
-    probe: Request
+    probe: Request | None  # None: GET /health/live
     probe_name: str
     target_p99_ms: float
 
@@ -75,19 +70,18 @@ def tiny_webps(count: int = 1024) -> Request:
 
 def pixel_batch(model: str, rows: int) -> Request:
     """`rows` random 28x28 digits as JSON rows of 784 pixels (seeded)."""
-    pixels = np.random.default_rng(rows).integers(0, 256, (rows, 784))
-    return Request(f"/v1/models/{model}/predict", json_body(pixels.tolist()), JSON)
+    return predict(model, np.random.default_rng(rows).integers(0, 256, (rows, 784)).tolist())
 
 
 def attacks() -> list[Attack]:
     victim = pixel_batch("mnist-cnn", 8)
     return [
-        Attack("1,024 4x4 WebPs in one V2 request", tiny_webps(), 16, LIVE, "/health/live", 50),
+        Attack("1,024 4x4 WebPs in one V2 request", tiny_webps(), 16, None, "/health/live", 50),
         Attack(
             "256-row mnist-cnn batches (its interpreter busy in threads)",
             pixel_batch("mnist-cnn", 256),
             4,
-            LIVE,
+            None,
             "/health/live",
             50,
         ),
@@ -100,35 +94,6 @@ def attacks() -> list[Attack]:
             100,
         ),
     ]
-
-
-def _probe(base_url: str, request: Request, seconds: float) -> tuple[list[float], int]:
-    """`request` every PROBE_INTERVAL_SECONDS on one kept-alive connection for `seconds`."""
-    address = urlsplit(base_url)
-    host, port = address.hostname or "127.0.0.1", address.port or 80
-    connection = http.client.HTTPConnection(host, port, timeout=PROBE_TIMEOUT_SECONDS)
-    latencies, failed = [], 0
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        sent = time.perf_counter()
-        try:
-            if request.body:
-                headers = {"Content-Type": request.content_type}
-                connection.request("POST", request.path, request.body, headers)
-            else:
-                connection.request("GET", request.path)
-            response = connection.getresponse()
-            response.read()
-            ok = response.status == 200
-        except (OSError, http.client.HTTPException):
-            ok = False
-            connection.close()
-            connection = http.client.HTTPConnection(host, port, timeout=PROBE_TIMEOUT_SECONDS)
-        latencies.append((time.perf_counter() - sent) * 1000)
-        failed += not ok
-        time.sleep(PROBE_INTERVAL_SECONDS)
-    connection.close()
-    return latencies, failed
 
 
 def measure_victim(
@@ -144,7 +109,7 @@ def measure_victim(
     loader = threading.Thread(target=load, name="attack")
     loader.start()
     time.sleep(RAMP_SECONDS)
-    latencies, failed = _probe(base_url, attack.probe, seconds)
+    latencies, failed = probe(base_url, seconds, None, attack.probe)
     loader.join()
     summary = summaries[0] if summaries else {"requests": 0, "duration_us": 1, "errors": 0}
     return VictimResult(

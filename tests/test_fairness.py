@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from app.core.fairness import FairGate
@@ -16,15 +17,24 @@ def _task(order: list[str], name: str, release: threading.Event) -> str:
     return name
 
 
+def _caller(
+    gate: FairGate, pool: ThreadPoolExecutor, order: list[str], release: threading.Event
+) -> Callable[[str, str], asyncio.Task[str]]:
+    """Starts a task of `key` through the gate, named `name` in `order` when it runs."""
+
+    def call(key: str, name: str) -> asyncio.Task[str]:
+        return asyncio.ensure_future(
+            gate.run(key, lambda: pool.submit(_task, order, name, release))
+        )
+
+    return call
+
+
 def test_a_second_model_gets_the_next_turn_not_the_end_of_the_queue() -> None:
     async def scenario() -> list[str]:
         gate, order, release = FairGate(1), [], threading.Event()
         with ThreadPoolExecutor(1) as pool:
-
-            def call(key: str, name: str) -> asyncio.Task[str]:
-                submit = lambda: pool.submit(_task, order, name, release)  # noqa: E731
-                return asyncio.ensure_future(gate.run(key, submit))
-
+            call = _caller(gate, pool, order, release)
             batches = [call("knn", f"knn-{i}") for i in range(6)]
             await asyncio.sleep(0.01)
             victim = call("mnist-cnn", "mnist-cnn")
@@ -43,11 +53,7 @@ def test_a_cancelled_request_gives_its_place_back() -> None:
     async def scenario() -> list[str]:
         gate, order, release = FairGate(1), [], threading.Event()
         with ThreadPoolExecutor(1) as pool:
-
-            def call(key: str, name: str) -> asyncio.Task[str]:
-                submit = lambda: pool.submit(_task, order, name, release)  # noqa: E731
-                return asyncio.ensure_future(gate.run(key, submit))
-
+            call = _caller(gate, pool, order, release)
             first, gone, last = call("a", "first"), call("b", "gone"), call("c", "last")
             await asyncio.sleep(0.01)
             gone.cancel()

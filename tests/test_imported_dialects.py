@@ -18,7 +18,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import make_client
-from tests.training.import_models import churn_pipeline, customers, prices, write_eval
+from tests.training.import_models import (
+    churn_pipeline,
+    customers,
+    keras_rooms,
+    prices,
+    write_eval,
+)
 from training.__main__ import main
 
 
@@ -192,19 +198,7 @@ def test_every_dialect_answers_what_the_original_predicts(
 
 @pytest.mark.keras
 def test_an_imported_keras_model_answers_the_same_in_every_dialect(tmp_path: Path) -> None:
-    import keras
-
-    features, target = prices()
-    features = features.fillna(0)
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [keras.Input(shape=(2,)), keras.layers.Rescaling(0.01), keras.layers.Dense(3, "softmax")]
-    )
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    classes = np.digitize(target, np.quantile(target, [1 / 3, 2 / 3]))
-    model.fit(features.to_numpy(np.float32), classes, epochs=1, verbose=0)
-    model.save(tmp_path / "model.keras")
-    features.head().to_csv(tmp_path / "example.csv", index=False)
+    model, features = keras_rooms(tmp_path)
     registry = tmp_path / "models"
     arguments = ("--example", str(tmp_path / "example.csv"))
     _import(tmp_path / "model.keras", registry, "rooms", *arguments)

@@ -23,7 +23,6 @@ class FairGate:
 
     def __init__(self, places: int) -> None:
         self.loop = asyncio.get_running_loop()
-        self.places = places
         self._free = places
         self._waiting: dict[str, deque[asyncio.Future[None]]] = {}
         self._turns: deque[str] = deque()  # keys with a task waiting, in the order served

@@ -8,7 +8,6 @@ decoded in a worker process (app/core/compute.py).
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +37,7 @@ SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-
 def value_budget(signature: Signature, max_rows: int) -> int:
     """A generous bound on the JSON values (commas, brackets, braces) of any body the row
     limit accepts: rows of the signature's values, with room for nesting, keys and options."""
-    width = sum(math.prod(column.shape) if column.shape else 1 for column in signature.inputs)
-    return 2 * max_rows * (width + 32) + 4096
+    return 2 * max_rows * (signature.values_per_row + 32) + 4096
 
 
 def check_values(body: bytes, budget: int) -> None:

@@ -7,6 +7,7 @@ derived from their `input` and `class_labels`, so an old registry keeps loading.
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 from typing import Any, Literal
 
@@ -130,6 +131,11 @@ class Signature(BaseModel):
     @cached_property
     def name_set(self) -> frozenset[str]:
         return frozenset(self.names)
+
+    @cached_property
+    def values_per_row(self) -> int:
+        """How many values a row holds: one a column, an image column's pixels."""
+        return sum(math.prod(column.shape) if column.shape else 1 for column in self.inputs)
 
     @cached_property
     def all_numbers(self) -> bool:

@@ -5,32 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.training.import_models import prices, read_back
+from tests.training.import_models import keras_rooms, read_back
 from training.__main__ import main
 
 
 @pytest.mark.keras
 def test_keras_classifier_is_exported_to_tflite_and_verified(tmp_path: Path) -> None:
-    import keras
-
-    features, target = prices()
-    features = features.fillna(0)
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(2,), name="rows"),
-            keras.layers.Rescaling(0.01),
-            keras.layers.Dense(3, activation="softmax"),
-        ]
-    )
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    classes = np.digitize(target, np.quantile(target, [1 / 3, 2 / 3]))
-    model.fit(features.to_numpy(np.float32), classes, epochs=1, verbose=0)
-    model.save(tmp_path / "model.keras")
-    features.head().to_csv(tmp_path / "example.csv", index=False)
+    keras_rooms(tmp_path)
     registry = tmp_path / "models"
     arguments = ["import", str(tmp_path / "model.keras"), "--name", "rooms"]
     assert (
